@@ -1,0 +1,379 @@
+# ClientConnection: one NATS client on one socket (asyncio.Protocol).
+#
+# Theory of operation. data_received feeds the sans-I/O parser, which calls back the on_* methods
+# below. A PUB is matched against the account's sublist and delivered synchronously (see
+# delivery.py): nothing on that path awaits, so each publish is atomic. Everything a connection sends
+# goes through `out`, a list of byte strings written once per event-loop pass by the server's flush
+# (outbound.py), so +OK, PONG, MSG and -ERR keep their order and small writes are coalesced.
+#
+# Lifecycle: CONNECTING (INFO sent, CONNECT awaited if auth is required) -> CONNECTED -> CLOSED.
+# close() is idempotent; it removes every subscription before anything else can run, so no message
+# is ever delivered to a closed connection.
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from pynatsd.core import outbound
+from pynatsd.core.delivery import deliver, send_no_responders
+from pynatsd.core.sublist import EMPTY_RESULT
+from pynatsd.core.subscription import SubKind, Subscription
+from pynatsd.protocol.encode import OK, PING, PONG, encode_err, encode_info
+from pynatsd.protocol.errors import (
+    ERR_AUTH_TIMEOUT,
+    ERR_AUTH_VIOLATION,
+    ERR_BAD_PROTOCOL,
+    ERR_INVALID_SUBJECT,
+    ERR_MAX_SUBSCRIPTIONS,
+    ERR_NO_RESPONDERS_HEADERS,
+    ERR_STALE_CONNECTION,
+    ProtocolError,
+)
+from pynatsd.protocol.parser import ClientParser
+from pynatsd.protocol.subject import is_valid_subject
+
+if TYPE_CHECKING:
+    from pynatsd.core.accounts import Account
+    from pynatsd.core.server import Server
+
+__all__ = ["ClientConnection"]
+
+
+class ConnectOptions(msgspec.Struct, omit_defaults=True):
+    verbose: bool = True
+    pedantic: bool = True
+    echo: bool = True
+    tls_required: bool = False
+    auth_token: str = ""
+    user: str = ""
+    # `pass` is a keyword in Python; renamed on decode.
+    password: str = msgspec.field(default="", name="pass")
+    nkey: str = ""
+    sig: str = ""
+    jwt: str = ""
+    name: str = ""
+    lang: str = ""
+    version: str = ""
+    protocol: int = 0
+    headers: bool = False
+    no_responders: bool = False
+    account: Any = None
+    new_account: Any = None
+
+
+_connect_decoder = msgspec.json.Decoder(ConnectOptions)
+
+
+class ClientConnection(asyncio.Protocol):
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.account: Account = server.global_account
+        self.cid = server.next_cid()
+        opts = server.options
+        self.parser = ClientParser(self, max_payload=opts.max_payload, max_control_line=opts.max_control_line)
+        self.transport: asyncio.Transport | None = None
+        self.out: list[bytes] = []
+        self.flush_pending = False
+        self.closed = False
+        self.subs: dict[bytes, Subscription] = {}
+        self.verbose = True
+        self.pedantic = True
+        self.echo = True
+        self.headers = False
+        self.no_responders = False
+        self.protocol = 0
+        self.connect_received = False
+        self.opts: ConnectOptions | None = None
+        self.user = ""
+        self.host = ""
+        self.port = 0
+        self.start = time.time()
+        self.last_activity = self.start
+        self.stop = 0.0
+        self.close_reason = ""
+        self.in_msgs = 0
+        self.in_bytes = 0
+        self.out_msgs = 0
+        self.out_bytes = 0
+        self.pings_out = 0
+        self.rtt = 0.0
+        self._rtt_start = 0.0
+        self._active = False
+        self._first_pong_info = False
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._auth_timer: asyncio.TimerHandle | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.host, self.port = str(peer[0]), int(peer[1])
+        srv = self.server
+        self.queue(encode_info(srv.client_info(self)))
+        if not srv.register_client(self):
+            return
+        loop = srv.loop
+        if srv.auth.required:
+            self.parser.auth_pending = True
+            self._auth_timer = loop.call_later(srv.options.auth_timeout, self._on_auth_timeout)
+        first = min(srv.options.ping_interval, outbound.FIRST_PING_DELAY)
+        self._ping_timer = loop.call_later(first, self._on_ping_timer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed:
+            self.close("Client Closed")
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self._active = True
+        try:
+            self.parser.feed(data)
+        except ProtocolError as e:
+            self.protocol_error(e)
+
+    def pause_writing(self) -> None:
+        self._write_timer = self.server.loop.call_later(
+            self.server.options.write_deadline, self._on_write_deadline
+        )
+
+    def resume_writing(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def protocol_error(self, e: ProtocolError) -> None:
+        if e.err is None:
+            self.server.log.error(f"{self.log_prefix()} - {e.reason}")
+        else:
+            self.server.log.error(f"{self.log_prefix()} - {e.err}: {e.reason}")
+        self.close(_close_reason(e), err=e.err)
+
+    def close(self, reason: str, *, err: str | None = None, abort: bool = False) -> None:
+        """Close the connection, optionally after `-ERR '<err>'`. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        self.stop = time.time()
+        for t in (self._ping_timer, self._auth_timer, self._write_timer):
+            if t is not None:
+                t.cancel()
+        for sub in self.subs.values():
+            self.account.sublist.remove(sub)
+        self.server.unregister_client(self)
+        transport = self.transport
+        if transport is None:
+            return
+        if err is not None:
+            self.out.append(encode_err(err))
+        if self.out and not abort:
+            transport.write(b"".join(self.out))
+        self.out = []
+        if abort:
+            transport.abort()
+        else:
+            transport.close()
+        self.server.log.debug(f"{self.log_prefix()} - Client connection closed: {reason}")
+
+    def log_prefix(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port} - cid:{self.cid}"
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    def queue(self, data: bytes) -> None:
+        self.out.append(data)
+        if not self.flush_pending:
+            self.flush_pending = True
+            self.server.outbound.mark(self)
+
+    def flush(self) -> None:
+        """Write everything queued in one call. Run once per loop pass by the server."""
+        self.flush_pending = False
+        out = self.out
+        if not out or self.closed:
+            return
+        self.out = []
+        transport = self.transport
+        assert transport is not None
+        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if transport.get_write_buffer_size() > self.server.options.max_pending:
+            self.slow_consumer(f"MaxPending of {self.server.options.max_pending} Exceeded")
+
+    def slow_consumer(self, why: str) -> None:
+        self.server.log.info(f"{self.log_prefix()} - Slow Consumer Detected: {why}")
+        self.server.stats.slow_consumers += 1
+        self.close("Slow Consumer (Pending Bytes)" if "MaxPending" in why else "Slow Consumer (Write Deadline)",
+                   abort=True)
+
+    # -- parser callbacks ----------------------------------------------------------------------
+
+    def on_connect(self, arg: bytes) -> None:
+        try:
+            opts = _connect_decoder.decode(arg)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise ProtocolError(None, f"connect parse error: {e}") from e
+        srv = self.server
+        if opts.account is not None or opts.new_account is not None:
+            raise ProtocolError(ERR_AUTH_VIOLATION, "account in CONNECT")
+        if srv.auth.required and not self.connect_received:
+            user = srv.auth.check(opts)
+            if user is None:
+                srv.log.error(f"{self.log_prefix()} - authentication error")
+                raise ProtocolError(ERR_AUTH_VIOLATION, "authentication error")
+            self.user = user
+        if self._auth_timer is not None:
+            self._auth_timer.cancel()
+            self._auth_timer = None
+        self.parser.auth_pending = False
+        self.connect_received = True
+        self.opts = opts
+        self.verbose, self.pedantic, self.echo = opts.verbose, opts.pedantic, opts.echo
+        self.headers = opts.headers and not srv.options.no_header_support
+        self.parser.headers = self.headers
+        self.parser.pedantic = opts.pedantic
+        if not 0 <= opts.protocol <= 1:
+            raise ProtocolError(ERR_BAD_PROTOCOL, "invalid client protocol")
+        self.protocol = opts.protocol
+        if opts.no_responders and not self.headers:
+            raise ProtocolError(ERR_NO_RESPONDERS_HEADERS, "no responders requires headers support")
+        self.no_responders = opts.no_responders
+        if self.verbose:
+            self.queue(OK)
+
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None:
+        self.in_msgs += 1
+        self.in_bytes += len(payload)
+        if self.verbose:
+            self.queue(OK)
+        res = self.account.sublist.match(subject)
+        if res is not EMPTY_RESULT:
+            if not deliver(self, self.account, subject, reply, 0, payload, res) and reply:
+                self._no_interest(subject, reply)
+        elif reply:
+            self._no_interest(subject, reply)
+
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+        self.in_msgs += 1
+        self.in_bytes += len(msg)
+        if self.verbose:
+            self.queue(OK)
+        res = self.account.sublist.match(subject)
+        if res is not EMPTY_RESULT:
+            if not deliver(self, self.account, subject, reply, hdr_len, msg, res) and reply:
+                self._no_interest(subject, reply)
+        elif reply:
+            self._no_interest(subject, reply)
+
+    def _no_interest(self, subject: bytes, reply: bytes) -> None:
+        if self.no_responders:
+            send_no_responders(self, subject, reply)
+
+    def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None:
+        srv = self.server
+        opts = srv.options
+        if not is_valid_subject(subject):
+            self.queue(encode_err(ERR_INVALID_SUBJECT))
+            return
+        if sid in self.subs:
+            if self.verbose:
+                self.queue(OK)
+            return
+        if opts.max_subscriptions and len(self.subs) >= opts.max_subscriptions:
+            srv.log.error(f"{self.log_prefix()} - {ERR_MAX_SUBSCRIPTIONS}")
+            self.queue(encode_err(ERR_MAX_SUBSCRIPTIONS))
+            return
+        if opts.max_sub_tokens and subject.count(b".") + 1 > opts.max_sub_tokens:
+            text = f'Permissions Violation for Subscription to "{subject.decode(errors="replace")}", too many tokens'
+            self.queue(encode_err(text))
+            return
+        sub = Subscription(self, subject, queue, sid, SubKind.CLIENT)
+        self.subs[sid] = sub
+        self.account.sublist.insert(sub)
+        if self.verbose:
+            self.queue(OK)
+
+    def on_unsub(self, sid: bytes, max_msgs: int) -> None:
+        sub = self.subs.get(sid)
+        if sub is not None:
+            if max_msgs > 0 and max_msgs > sub.delivered:
+                sub.max = max_msgs
+            else:
+                self.remove_sub(sub)
+        if self.verbose:
+            self.queue(OK)
+
+    def remove_sub(self, sub: Subscription) -> None:
+        if self.subs.pop(sub.sid, None) is not None:
+            self.account.sublist.remove(sub)
+
+    def on_ping(self) -> None:
+        self.queue(PONG)
+        if self.protocol >= 1 and self.connect_received and not self._first_pong_info:
+            self._first_pong_info = True
+            self.queue(encode_info(self.server.client_info(self, connect_info=True)))
+
+    def on_pong(self) -> None:
+        self.pings_out = 0
+        if self._rtt_start:
+            self.rtt = time.monotonic() - self._rtt_start
+            self._rtt_start = 0.0
+
+    def on_info(self, arg: bytes) -> None:
+        pass
+
+    def on_err(self, arg: bytes) -> None:
+        self.server.log.error(f"{self.log_prefix()} - Client Error {arg.decode(errors='replace')}")
+        self.close("Client Closed")
+
+    def on_notice(self, err: str) -> None:
+        self.queue(encode_err(err))
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def _on_ping_timer(self) -> None:
+        srv = self.server
+        opts = srv.options
+        if self.closed:
+            return
+        if self.pings_out + 1 > opts.ping_max:
+            srv.log.debug(f"{self.log_prefix()} - Stale Client Connection - Closing")
+            srv.stats.stale_connections += 1
+            self.close("Stale Connection", err=ERR_STALE_CONNECTION)
+            return
+        need_rtt = self.rtt == 0.0
+        if self._active and not need_rtt:
+            self._active = False
+        else:
+            self._active = False
+            self.pings_out += 1
+            self._rtt_start = time.monotonic()
+            self.queue(PING)
+        self._ping_timer = srv.loop.call_later(opts.ping_interval, self._on_ping_timer)
+
+    def _on_auth_timeout(self) -> None:
+        self._auth_timer = None
+        if not self.closed and not self.connect_received:
+            self.server.log.error(f"{self.log_prefix()} - Authentication Timeout")
+            self.close("Authentication Timeout", err=ERR_AUTH_TIMEOUT)
+
+    def _on_write_deadline(self) -> None:
+        self._write_timer = None
+        if not self.closed:
+            self.slow_consumer(f"WriteDeadline of {self.server.options.write_deadline}s Exceeded")
+
+
+def _close_reason(e: ProtocolError) -> str:
+    if e.err == ERR_AUTH_VIOLATION:
+        return "Authentication Failure"
+    if e.err is not None and "Payload" in e.err:
+        return "Maximum Payload Exceeded"
+    if e.err is not None and "control line" in e.err:
+        return "Maximum Control Line Exceeded"
+    return "Protocol Violation"

@@ -1,0 +1,126 @@
+# Fan-out: one published message to every matching subscription. Never awaits.
+#
+# Strategy. The MSG line differs per subscriber only by its sid, so the parts before and after the
+# sid are built once per publish and the payload bytes are shared. For small payloads each
+# subscriber gets a single `pre + sid + post + payload + CRLF` string (one list entry, one join at
+# flush); large payloads are appended as a separate shared object so they are never copied per
+# subscriber. Queue groups get one member per group, chosen round-robin.
+#
+# Headers: a subscriber that did not negotiate headers gets a plain MSG with the header block
+# stripped, as nats-server does; `hdr_len == 0` means the message has no headers at all.
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from pynatsd.core.subscription import SubKind
+from pynatsd.protocol.encode import no_responders_hmsg
+
+if TYPE_CHECKING:
+    from pynatsd.core.accounts import Account
+    from pynatsd.core.client import ClientConnection
+    from pynatsd.core.sublist import SublistResult
+    from pynatsd.core.subscription import Subscription
+
+__all__ = ["deliver", "send_no_responders"]
+
+# Below this payload size the whole MSG is built as one bytes object per subscriber.
+_INLINE_MAX: Final = 2048
+_rr = [0]
+
+
+class _Frames:
+    """The per-publish pieces of the MSG and HMSG framings, built on first use."""
+
+    __slots__ = ("hdr_len", "hmsg", "msg", "payload", "reply", "subject", "tail_h", "tail_p")
+
+    def __init__(self, subject: bytes, reply: bytes, hdr_len: int, payload: bytes) -> None:
+        self.subject = subject
+        self.reply = reply
+        self.hdr_len = hdr_len
+        self.payload = payload
+        self.msg: tuple[bytes, bytes, bytes | None] | None = None
+        self.hmsg: tuple[bytes, bytes, bytes | None] | None = None
+
+    def plain(self) -> tuple[bytes, bytes, bytes | None]:
+        """(prefix, suffix, separate tail) for MSG; payload without any header block."""
+        if self.msg is None:
+            body = self.payload[self.hdr_len :] if self.hdr_len else self.payload
+            self.msg = _build(b"MSG ", self.subject, self.reply, b"%d\r\n" % len(body), body)
+        return self.msg
+
+    def with_headers(self) -> tuple[bytes, bytes, bytes | None]:
+        if self.hmsg is None:
+            sizes = b"%d %d\r\n" % (self.hdr_len, len(self.payload))
+            self.hmsg = _build(b"HMSG ", self.subject, self.reply, sizes, self.payload)
+        return self.hmsg
+
+
+def _build(verb: bytes, subject: bytes, reply: bytes, sizes: bytes, body: bytes) -> tuple[bytes, bytes, bytes | None]:
+    pre = verb + subject + b" "
+    post = (b" " + reply + b" " + sizes) if reply else (b" " + sizes)
+    if len(body) < _INLINE_MAX:
+        return pre, post + body + b"\r\n", None
+    return pre, post, body + b"\r\n"
+
+
+def deliver(
+    src: ClientConnection | None,
+    account: Account,
+    subject: bytes,
+    reply: bytes,
+    hdr_len: int,
+    payload: bytes,
+    res: SublistResult,
+) -> bool:
+    """Deliver to every plain subscriber and one member of each queue group; True if anyone got it."""
+    psubs, qgroups = res
+    frames = _Frames(subject, reply, hdr_len, payload)
+    delivered = False
+    for sub in psubs:
+        if _deliver_one(src, sub, frames):
+            delivered = True
+    for group in qgroups:
+        n = len(group)
+        start = _rr[0] = _rr[0] + 1
+        for k in range(n):
+            if _deliver_one(src, group[(start + k) % n], frames):
+                delivered = True
+                break
+    return delivered
+
+
+def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frames) -> bool:
+    c = sub.client
+    if sub.kind is not SubKind.CLIENT or c is None:
+        cb = sub.callback
+        if cb is None:
+            return False
+        cb(sub, frames.subject, frames.reply, frames.hdr_len, frames.payload)
+        return True
+    if c is src and not c.echo:
+        return False
+    if sub.max:
+        if sub.delivered >= sub.max:
+            return False
+    sub.delivered += 1
+    pre, post, tail = frames.with_headers() if (frames.hdr_len and c.headers) else frames.plain()
+    out = c.out
+    out.append(pre + sub.sid + post)
+    if tail is not None:
+        out.append(tail)
+    c.out_msgs += 1
+    c.out_bytes += len(frames.payload)
+    if not c.flush_pending:
+        c.flush_pending = True
+        c.server.outbound.mark(c)
+    if sub.max and sub.delivered >= sub.max:
+        c.remove_sub(sub)
+    return True
+
+
+def send_no_responders(client: ClientConnection, subject: bytes, reply: bytes) -> None:
+    """Tell a requester that nobody listens on `subject`, on its own subscription for `reply`."""
+    for sub in client.account.sublist.match(reply)[0]:
+        if sub.client is client:
+            client.queue(no_responders_hmsg(reply, sub.sid, subject))
+            return

@@ -1,0 +1,35 @@
+# Outbound batching: every connection with queued bytes is flushed once per event-loop pass.
+#
+# A connection that gets its first bytes in a pass is marked; the first mark of a pass schedules one
+# flush callback (call_soon), which runs after all reads of the current pass have been processed. So
+# a burst of publishes to the same subscriber becomes one socket write.
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from pynatsd.core.client import ClientConnection
+
+__all__ = ["FIRST_PING_DELAY", "Outbound"]
+
+FIRST_PING_DELAY: Final = 2.0
+
+
+class Outbound:
+    __slots__ = ("_dirty", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._dirty: list[ClientConnection] = []
+
+    def mark(self, client: ClientConnection) -> None:
+        if not self._dirty:
+            self._loop.call_soon(self.flush)
+        self._dirty.append(client)
+
+    def flush(self) -> None:
+        dirty = self._dirty
+        self._dirty = []
+        for client in dirty:
+            client.flush()

@@ -1,0 +1,217 @@
+# The sublist: subscriptions indexed by subject token, with a match cache.
+#
+# Theory of operation. Subscriptions live in a trie of levels, one per token; each node has literal
+# children, a `*` child and a `>` child, and holds the plain subscriptions and the queue groups that
+# end at it. match(subject) walks the trie for one literal subject and returns a SublistResult:
+# plain subscribers, and queue groups as lists of members (the caller picks one member per group).
+#
+# Results are cached per subject (most traffic reuses a few subjects). A change to the trie drops
+# only the cache entries it can affect: for a literal subscription, the one entry with that subject;
+# for a wildcard one, the entries it matches. Results are immutable tuples, so a caller may hold one
+# while the sublist changes.
+#
+# Invariants: a subscription object is inserted at most once; remove() of an absent subscription is
+# a no-op returning False.
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from pynatsd.protocol.subject import is_literal, subject_matches
+
+if TYPE_CHECKING:
+    from pynatsd.core.subscription import Subscription
+
+__all__ = ["EMPTY_RESULT", "Sublist", "SublistResult"]
+
+CACHE_MAX: Final = 1024
+# (plain subscribers, queue groups)
+SublistResult = tuple[tuple["Subscription", ...], tuple[tuple["Subscription", ...], ...]]
+EMPTY_RESULT: Final[SublistResult] = ((), ())
+
+
+class _Node:
+    __slots__ = ("fwc", "literal", "psubs", "pwc", "qsubs")
+
+    def __init__(self) -> None:
+        self.literal: dict[bytes, _Node] = {}
+        self.pwc: _Node | None = None
+        self.fwc: _Node | None = None
+        self.psubs: dict[Subscription, None] = {}
+        self.qsubs: dict[bytes, dict[Subscription, None]] = {}
+
+    def is_empty(self) -> bool:
+        return not (self.literal or self.pwc or self.fwc or self.psubs or self.qsubs)
+
+
+class Sublist:
+    __slots__ = ("_cache", "_root", "cache_enabled", "count", "hits", "inserts", "matches", "removes")
+
+    def __init__(self, *, cache: bool = True) -> None:
+        self._root = _Node()
+        self._cache: dict[bytes, SublistResult] = {}
+        self.cache_enabled = cache
+        self.count = 0
+        self.inserts = 0
+        self.removes = 0
+        self.matches = 0
+        self.hits = 0
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def insert(self, sub: Subscription) -> None:
+        node = self._root
+        for tok in sub.subject.split(b"."):
+            if tok == b"*":
+                if node.pwc is None:
+                    node.pwc = _Node()
+                node = node.pwc
+            elif tok == b">":
+                if node.fwc is None:
+                    node.fwc = _Node()
+                node = node.fwc
+            else:
+                nxt = node.literal.get(tok)
+                if nxt is None:
+                    nxt = node.literal[tok] = _Node()
+                node = nxt
+        if sub.queue:
+            node.qsubs.setdefault(sub.queue, {})[sub] = None
+        else:
+            node.psubs[sub] = None
+        self.count += 1
+        self.inserts += 1
+        self._invalidate(sub.subject)
+
+    def remove(self, sub: Subscription) -> bool:
+        path: list[tuple[_Node, bytes]] = []
+        node: _Node | None = self._root
+        for tok in sub.subject.split(b"."):
+            assert node is not None
+            path.append((node, tok))
+            if tok == b"*":
+                node = node.pwc
+            elif tok == b">":
+                node = node.fwc
+            else:
+                node = node.literal.get(tok)
+            if node is None:
+                return False
+        if sub.queue:
+            group = node.qsubs.get(sub.queue)
+            if group is None or sub not in group:
+                return False
+            del group[sub]
+            if not group:
+                del node.qsubs[sub.queue]
+        else:
+            if sub not in node.psubs:
+                return False
+            del node.psubs[sub]
+        self._prune(path, node)
+        self.count -= 1
+        self.removes += 1
+        self._invalidate(sub.subject)
+        return True
+
+    def _prune(self, path: list[tuple[_Node, bytes]], node: _Node) -> None:
+        for parent, tok in reversed(path):
+            if not node.is_empty():
+                return
+            if tok == b"*":
+                parent.pwc = None
+            elif tok == b">":
+                parent.fwc = None
+            else:
+                del parent.literal[tok]
+            node = parent
+
+    def _invalidate(self, subject: bytes) -> None:
+        cache = self._cache
+        if not cache:
+            return
+        if is_literal(subject):
+            cache.pop(subject, None)
+            return
+        for key in [k for k in cache if subject_matches(subject, k)]:
+            del cache[key]
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def match(self, subject: bytes) -> SublistResult:
+        """All subscriptions whose subject matches this literal subject."""
+        self.matches += 1
+        res = self._cache.get(subject)
+        if res is not None:
+            self.hits += 1
+            return res
+        psubs: list[Subscription] = []
+        qsubs: dict[bytes, list[Subscription]] = {}
+        toks = subject.split(b".")
+        if b"" not in toks:  # a subject with an empty token matches nothing
+            _collect(self._root, toks, 0, psubs, qsubs)
+        res = (tuple(psubs), tuple(tuple(g) for g in qsubs.values())) if (psubs or qsubs) else EMPTY_RESULT
+        if self.cache_enabled:
+            cache = self._cache
+            if len(cache) >= CACHE_MAX:
+                for key in list(cache)[: CACHE_MAX // 2]:
+                    del cache[key]
+            cache[subject] = res
+        return res
+
+    def has_interest(self, subject: bytes) -> bool:
+        res = self.match(subject)
+        return bool(res[0] or res[1])
+
+    def all_subscriptions(self) -> list[Subscription]:
+        out: list[Subscription] = []
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            out.extend(node.psubs)
+            for group in node.qsubs.values():
+                out.extend(group)
+            stack.extend(node.literal.values())
+            if node.pwc is not None:
+                stack.append(node.pwc)
+            if node.fwc is not None:
+                stack.append(node.fwc)
+        return out
+
+    def cache_size(self) -> int:
+        return len(self._cache)
+
+
+def _collect(
+    node: _Node,
+    toks: list[bytes],
+    i: int,
+    psubs: list[Subscription],
+    qsubs: dict[bytes, list[Subscription]],
+) -> None:
+    n = len(toks)
+    while True:
+        fwc = node.fwc
+        if fwc is not None and i < n:
+            _add(fwc, psubs, qsubs)
+        if i == n:
+            _add(node, psubs, qsubs)
+            return
+        pwc = node.pwc
+        if pwc is not None:
+            _collect(pwc, toks, i + 1, psubs, qsubs)
+        nxt = node.literal.get(toks[i])
+        if nxt is None:
+            return
+        node = nxt
+        i += 1
+
+
+def _add(node: _Node, psubs: list[Subscription], qsubs: dict[bytes, list[Subscription]]) -> None:
+    if node.psubs:
+        psubs.extend(node.psubs)
+    for q, group in node.qsubs.items():
+        members = qsubs.get(q)
+        if members is None:
+            qsubs[q] = list(group)
+        else:
+            members.extend(group)

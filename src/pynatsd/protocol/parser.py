@@ -1,0 +1,329 @@
+# The client-protocol parser: sans-I/O, bytes in, handler calls out.
+#
+# Theory of operation. nats-server parses byte by byte through a state table; we reach the same
+# verdicts line by line, which is far cheaper in Python: find the next LF, decide the op from its
+# first bytes (case-insensitive, as nats-server), split the arguments on spaces and tabs, then wait for
+# `size` payload bytes plus CRLF. The verdicts that must match nats-server exactly:
+#   - an op name that is wrong at any byte: `-ERR 'Unknown Protocol Operation'` and close; this is
+#     detected even before the LF arrives (see _check_partial), as nats-server does;
+#   - PUB/HPUB/SUB/UNSUB with the wrong argument count or a bad size: silent close;
+#   - arguments longer than max_control_line, complete or still buffered: `-ERR 'maximum control
+#     line exceeded'` and close;
+#   - a size over max_payload: `-ERR 'Maximum Payload Violation'` and close, before the payload;
+#   - a payload not followed by CRLF: `Unknown Protocol Operation`;
+#   - pedantic mode: a PUB to a non-literal subject gets `-ERR 'Invalid Publish Subject'` at argument
+#     time and is still delivered.
+# Instead of allocating an op object per message, the parser calls the handler (the connection)
+# directly; `pynatsd.testing` has a handler that records ops for tests.
+#
+# Invariant: after feed() raises ProtocolError the parser is dead; ops before the error were
+# delivered to the handler in order.
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+from pynatsd.protocol.errors import (
+    ERR_AUTH_VIOLATION,
+    ERR_INVALID_PUB_SUBJECT,
+    ERR_MAX_CONTROL_LINE,
+    ERR_MAX_PAYLOAD,
+    ERR_UNKNOWN_OP,
+    ProtocolError,
+)
+from pynatsd.protocol.subject import is_valid_literal_subject
+
+__all__ = ["ClientParser", "ParserHandler", "parse_size", "split_args"]
+
+# Verbs by their first (lower-cased) byte: (verb, what follows the verb).
+#   "sep": a space or tab must follow, then arguments (PUB, HPUB, SUB, UNSUB, -ERR)
+#   "arg": optional spaces or tabs, then arguments (CONNECT, INFO)
+#   "any": anything up to LF is ignored (PING, PONG, +OK)
+_SEP: Final = 0
+_ARG: Final = 1
+_ANY: Final = 2
+_VERBS: Final[dict[int, tuple[tuple[bytes, int], ...]]] = {
+    ord("p"): ((b"pub", _SEP), (b"ping", _ANY), (b"pong", _ANY)),
+    ord("h"): ((b"hpub", _SEP),),
+    ord("s"): ((b"sub", _SEP),),
+    ord("u"): ((b"unsub", _SEP),),
+    ord("c"): ((b"connect", _ARG),),
+    ord("i"): ((b"info", _ARG),),
+    ord("+"): ((b"+ok", _ANY),),
+    ord("-"): ((b"-err", _SEP),),
+}
+_MAX_SIZE_DIGITS: Final = 9
+_SPACE_TAB: Final = b" \t"
+_CRLF: Final = b"\r\n"
+
+
+class ParserHandler(Protocol):
+    def on_connect(self, arg: bytes) -> None: ...
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None: ...
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None: ...
+    def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None: ...
+    def on_unsub(self, sid: bytes, max_msgs: int) -> None: ...
+    def on_ping(self) -> None: ...
+    def on_pong(self) -> None: ...
+    def on_info(self, arg: bytes) -> None: ...
+    def on_err(self, arg: bytes) -> None: ...
+    def on_notice(self, err: str) -> None:
+        """A non-fatal -ERR to send now (pedantic publish subject)."""
+
+
+def parse_size(d: bytes) -> int:
+    """nats-server's parseSize: 1-9 ASCII digits, else -1."""
+    if not d or len(d) > _MAX_SIZE_DIGITS or not d.isdigit():
+        return -1
+    return int(d)
+
+
+def split_args(arg: bytes) -> list[bytes]:
+    """Split on runs of spaces and tabs only (not on other whitespace)."""
+    if b"\t" in arg:
+        arg = arg.replace(b"\t", b" ")
+    return [a for a in arg.split(b" ") if a]
+
+
+def split_sub_args(arg: bytes) -> list[bytes]:
+    """SUB/UNSUB split on spaces, tabs, CR and LF (nats-server's splitArg)."""
+    if b"\t" in arg or b"\r" in arg or b"\n" in arg:
+        arg = arg.replace(b"\t", b" ").replace(b"\r", b" ").replace(b"\n", b" ")
+    return [a for a in arg.split(b" ") if a]
+
+
+def _drop_cr(arg: bytes) -> bytes:
+    # nats-server drops one byte before the LF once it has seen a CR anywhere in the arguments.
+    if b"\r" in arg:
+        return arg[:-1]
+    return arg
+
+
+class ClientParser:
+    __slots__ = (
+        "_buf",
+        "_need",
+        "_pend",
+        "_pieces",
+        "auth_pending",
+        "handler",
+        "headers",
+        "max_control_line",
+        "max_payload",
+        "pedantic",
+    )
+
+    def __init__(
+        self,
+        handler: ParserHandler,
+        *,
+        max_payload: int = 1024 * 1024,
+        max_control_line: int = 4096,
+    ) -> None:
+        self.handler = handler
+        self.max_payload = max_payload
+        self.max_control_line = max_control_line
+        self.headers = False
+        self.pedantic = True
+        self.auth_pending = False
+        self._buf = b""
+        # While waiting for a payload: (is_hpub, subject, reply, hdr_len, size) and bytes needed.
+        self._pend: tuple[bool, bytes, bytes, int, int] | None = None
+        self._need = 0
+        self._pieces: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        """Parse bytes from the peer; call the handler for each complete op."""
+        if self._pieces:
+            self._pieces.append(data)
+            if sum(map(len, self._pieces)) < self._need:
+                return
+            data = b"".join(self._pieces)
+            self._pieces = []
+        buf = self._buf + data if self._buf else data
+        self._buf = b""
+        pos = 0
+        end = len(buf)
+        handler = self.handler
+        while pos < end:
+            if self._pend is not None:
+                need = self._need
+                if end - pos < need:
+                    self._stash(buf, pos)
+                    return
+                pos = self._payload(buf, pos, need)
+                continue
+            nl = buf.find(b"\n", pos)
+            if nl < 0:
+                self._buf = self._check_partial(buf, pos, end)
+                return
+            c = buf[pos]
+            if c == 80 and buf[pos + 1 : pos + 4] == b"UB " and not self.auth_pending:  # "PUB "
+                self._pub_args(_drop_cr(buf[pos + 4 : nl]))
+                pos = nl + 1
+                continue
+            self._line(buf, pos, nl, handler)
+            pos = nl + 1
+
+    def _stash(self, buf: bytes, pos: int) -> None:
+        rest = buf[pos:]
+        if len(rest) < 65536:
+            self._buf = rest
+        else:
+            self._pieces = [rest]
+
+    def _payload(self, buf: bytes, pos: int, need: int) -> int:
+        pend = self._pend
+        assert pend is not None
+        is_hpub, subject, reply, hdr, size = pend
+        stop = pos + size
+        if buf[stop : stop + 2] != _CRLF:
+            raise ProtocolError(ERR_UNKNOWN_OP, "payload not followed by CRLF")
+        self._pend = None
+        if is_hpub:
+            self.handler.on_hpub(subject, reply, hdr, buf[pos:stop])
+        else:
+            self.handler.on_pub(subject, reply, buf[pos:stop])
+        return stop + 2
+
+    def _verb(self, buf: bytes, pos: int, stop: int) -> tuple[bytes, int, int]:
+        """Match the op name at buf[pos:stop]: (verb, kind, index after it).
+
+        kind is -1 when buf[pos:stop] is a strict prefix of a verb (more bytes are needed).
+        """
+        first = buf[pos] | 0x20
+        if self.auth_pending and first != 0x63:  # anything but CONNECT while auth is pending
+            raise ProtocolError(ERR_AUTH_VIOLATION, "authorization violation")
+        for verb, kind in _VERBS.get(first, ()):
+            n = len(verb)
+            head = buf[pos : min(pos + n, stop)].lower()
+            if head == verb:
+                return verb, kind, pos + n
+            if len(head) < n and verb.startswith(head):
+                return b"", -1, stop
+        raise ProtocolError(ERR_UNKNOWN_OP, f"unknown op {bytes(buf[pos:pos + 8])!r}")
+
+    def _line(self, buf: bytes, pos: int, nl: int, handler: ParserHandler) -> None:
+        verb, kind, i = self._verb(buf, pos, nl)
+        if kind < 0:
+            raise ProtocolError(ERR_UNKNOWN_OP, "incomplete op")
+        if kind == _ANY:
+            if verb == b"ping":
+                handler.on_ping()
+            elif verb == b"pong":
+                handler.on_pong()
+            return
+        if kind == _SEP:
+            if i >= nl or buf[i] not in _SPACE_TAB:
+                raise ProtocolError(ERR_UNKNOWN_OP, f"bad op {verb!r}")
+            i += 1
+        while i < nl and buf[i] in _SPACE_TAB:
+            i += 1
+        arg = _drop_cr(buf[i:nl])
+        if len(arg) > self.max_control_line:
+            raise ProtocolError(ERR_MAX_CONTROL_LINE, "maximum control line exceeded")
+        if verb == b"pub":
+            self._pub_args(arg)
+        elif verb == b"hpub":
+            self._hpub_args(arg)
+        elif verb == b"sub":
+            self._sub_args(arg)
+        elif verb == b"unsub":
+            self._unsub_args(arg)
+        elif verb == b"connect":
+            handler.on_connect(arg)
+        elif verb == b"info":
+            handler.on_info(arg)
+        else:
+            handler.on_err(arg)
+
+    def _check_partial(self, buf: bytes, pos: int, end: int) -> bytes:
+        """An incomplete line: fail now if its op name is already wrong or its arguments too long.
+
+        Returns what to keep buffered until the LF arrives.
+        """
+        verb, kind, i = self._verb(buf, pos, end)
+        if kind < 0:
+            return buf[pos:]
+        if kind == _ANY:
+            return buf[pos:i]  # text after PING/PONG/+OK is ignored up to the LF
+        if kind == _SEP:
+            if i >= end:
+                return buf[pos:]
+            if buf[i] not in _SPACE_TAB:
+                raise ProtocolError(ERR_UNKNOWN_OP, f"bad op {verb!r}")
+            i += 1
+        while i < end and buf[i] in _SPACE_TAB:
+            i += 1
+        if end - i > self.max_control_line:
+            raise ProtocolError(ERR_MAX_CONTROL_LINE, "maximum control line exceeded")
+        return buf[pos:]
+
+    def _pub_args(self, arg: bytes) -> None:
+        if len(arg) > self.max_control_line:
+            raise ProtocolError(ERR_MAX_CONTROL_LINE, "maximum control line exceeded")
+        args = arg.split(b" ") if b"\t" not in arg and b"  " not in arg else split_args(arg)
+        n = len(args)
+        if n == 2:
+            subject, reply, szb = args[0], b"", args[1]
+        elif n == 3:
+            subject, reply, szb = args
+        else:
+            raise ProtocolError(None, f"processPub Parse Error: {arg!r}")
+        if not subject or not szb:
+            args = split_args(arg)
+            if len(args) not in (2, 3):
+                raise ProtocolError(None, f"processPub Parse Error: {arg!r}")
+            subject, reply, szb = args[0], args[1] if len(args) == 3 else b"", args[-1]
+        size = parse_size(szb)
+        if size < 0:
+            raise ProtocolError(None, f"processPub Bad or Missing Size: {arg!r}")
+        if size > self.max_payload:
+            raise ProtocolError(ERR_MAX_PAYLOAD, f"Maximum Payload Violation: {size}")
+        if self.pedantic and not is_valid_literal_subject(subject):
+            self.handler.on_notice(ERR_INVALID_PUB_SUBJECT)
+        self._pend = (False, subject, reply, 0, size)
+        self._need = size + 2
+
+    def _hpub_args(self, arg: bytes) -> None:
+        if not self.headers:
+            raise ProtocolError(None, "message headers not supported")
+        args = split_args(arg)
+        if len(args) == 3:
+            subject, reply, hdb, szb = args[0], b"", args[1], args[2]
+        elif len(args) == 4:
+            subject, reply, hdb, szb = args
+        else:
+            raise ProtocolError(None, f"processHeaderPub Parse Error: {arg!r}")
+        hdr = parse_size(hdb)
+        if hdr < 0:
+            raise ProtocolError(None, f"processHeaderPub Bad or Missing Header Size: {arg!r}")
+        size = parse_size(szb)
+        if size < 0:
+            raise ProtocolError(None, f"processHeaderPub Bad or Missing Total Size: {arg!r}")
+        if hdr > size:
+            raise ProtocolError(None, f"processHeaderPub Header Size larger then TotalSize: {arg!r}")
+        if size > self.max_payload:
+            raise ProtocolError(ERR_MAX_PAYLOAD, f"Maximum Payload Violation: {size}")
+        if self.pedantic and not is_valid_literal_subject(subject):
+            self.handler.on_notice(ERR_INVALID_PUB_SUBJECT)
+        self._pend = (True, subject, reply, hdr, size)
+        self._need = size + 2
+
+    def _sub_args(self, arg: bytes) -> None:
+        args = split_sub_args(arg)
+        if len(args) == 2:
+            self.handler.on_sub(args[0], b"", args[1])
+        elif len(args) == 3:
+            self.handler.on_sub(args[0], args[1], args[2])
+        else:
+            raise ProtocolError(None, f"processSub Parse Error: {arg!r}")
+
+    def _unsub_args(self, arg: bytes) -> None:
+        # A bad or missing max reads as -1: unsubscribe now, as nats-server does.
+        args = split_sub_args(arg)
+        if len(args) == 1:
+            self.handler.on_unsub(args[0], -1)
+        elif len(args) == 2:
+            self.handler.on_unsub(args[0], parse_size(args[1]))
+        else:
+            raise ProtocolError(None, f"processUnsub Parse Error: {arg!r}")
