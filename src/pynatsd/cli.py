@@ -218,7 +218,7 @@ def build_options(args: Args) -> tuple[Options, list[str]]:
         changes["trace"] = changes["trace_verbose"] = True
     if "routes" in acts:
         changes["routes"] = [r.strip() for r in str(acts["routes"]).split(",") if r.strip()]
-    if "store_dir" in changes and changes["store_dir"]:
+    if changes.get("store_dir"):
         changes.setdefault("jetstream", opts.jetstream)
     return opts.copy(**changes), warnings
 
@@ -266,7 +266,9 @@ def _test_config(opts: Options, warnings: list[str]) -> int:
         print(f"pynatsd: {w}", file=sys.stderr)
     path = opts.config_file
     if not path:
-        print("pynatsd: must specify [-c, --config] option to check configuration file syntax", file=sys.stderr)
+        print(
+            "pynatsd: must specify [-c, --config] option to check configuration file syntax", file=sys.stderr
+        )
         return 1
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
@@ -308,13 +310,16 @@ async def _serve(opts: Options, log: Logger, args: Args) -> int:
 
 def _install_signal_handlers(server: Any, log: Logger, args: Args) -> None:
     loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
 
     def shutdown(name: str) -> Callable[[], None]:
         def handler() -> None:
             log.info(f'Trapped "{name}" signal')
             if name == "terminated" and server.lame_duck:
                 return
-            loop.create_task(server.shutdown())
+            task = loop.create_task(server.shutdown())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
         return handler
 

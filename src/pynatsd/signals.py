@@ -32,7 +32,11 @@ def _find_pids() -> list[int]:
                 cmd = f.read().split(b"\0")
         except OSError:
             continue
-        if any(part.endswith(b"pynatsd") for part in cmd[:3]) and b"--signal" not in cmd and b"-sl" not in cmd:
+        if (
+            any(part.endswith(b"pynatsd") for part in cmd[:3])
+            and b"--signal" not in cmd
+            and b"-sl" not in cmd
+        ):
             pids.append(int(entry))
     return pids
 

@@ -209,8 +209,10 @@ class ClientConnection(asyncio.Protocol):
     def slow_consumer(self, why: str) -> None:
         self.server.log.info(f"{self.log_prefix()} - Slow Consumer Detected: {why}")
         self.server.stats.slow_consumers += 1
-        self.close("Slow Consumer (Pending Bytes)" if "MaxPending" in why else "Slow Consumer (Write Deadline)",
-                   abort=True)
+        self.close(
+            "Slow Consumer (Pending Bytes)" if "MaxPending" in why else "Slow Consumer (Write Deadline)",
+            abort=True,
+        )
 
     # -- parser callbacks ----------------------------------------------------------------------
 

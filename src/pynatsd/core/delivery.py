@@ -55,7 +55,9 @@ class _Frames:
         return self.hmsg
 
 
-def _build(verb: bytes, subject: bytes, reply: bytes, sizes: bytes, body: bytes) -> tuple[bytes, bytes, bytes | None]:
+def _build(
+    verb: bytes, subject: bytes, reply: bytes, sizes: bytes, body: bytes
+) -> tuple[bytes, bytes, bytes | None]:
     pre = verb + subject + b" "
     post = (b" " + reply + b" " + sizes) if reply else (b" " + sizes)
     if len(body) < _INLINE_MAX:
@@ -99,9 +101,8 @@ def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frame
         return True
     if c is src and not c.echo:
         return False
-    if sub.max:
-        if sub.delivered >= sub.max:
-            return False
+    if sub.max and sub.delivered >= sub.max:
+        return False
     sub.delivered += 1
     pre, post, tail = frames.with_headers() if (frames.hdr_len and c.headers) else frames.plain()
     out = c.out

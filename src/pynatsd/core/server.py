@@ -49,19 +49,25 @@ class ServerStats:
 
 
 class Server:
-    def __init__(self, options: Options | None = None, *, logger: Logger | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, options: Options | None = None, *, logger: Logger | None = None, **overrides: Any
+    ) -> None:
         opts = options or Options()
         if overrides:
             opts = opts.copy(**overrides)
         self.options = opts
-        self.log = logger or Logger(debug=opts.debug, trace=opts.trace, logtime=opts.logtime, log_file=opts.log_file)
+        self.log = logger or Logger(
+            debug=opts.debug, trace=opts.trace, logtime=opts.logtime, log_file=opts.log_file
+        )
         self.server_id, self.xkey = new_server_keys()
         self.name = opts.server_name or self.server_id
         self.global_account = Account(GLOBAL_ACCOUNT, cache=not opts.disable_sublist_cache)
         self.accounts: dict[str, Account] = {GLOBAL_ACCOUNT: self.global_account}
         self.auth = Authenticator(opts)
         self.clients: dict[int, ClientConnection] = {}
-        self.closed_clients: collections.deque[dict[str, Any]] = collections.deque(maxlen=opts.max_closed_clients)
+        self.closed_clients: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=opts.max_closed_clients
+        )
         self.stats = ServerStats()
         self.start_time = time.time()
         self.config_load_time = self.start_time
@@ -69,6 +75,8 @@ class Server:
         self.host = opts.host
         self.port = opts.port
         self.monitor: MonitorServer | None = None
+        # The JetStream engine, once it runs; INFO advertises `jetstream` only then.
+        self.jetstream: Any = None
         self.http_port = 0
         self._cid = 0
         self._servers: list[asyncio.base_events.Server] = []
@@ -109,6 +117,10 @@ class Server:
         self._shutdown_done = asyncio.Event()
         opts = self.options
         self._log_banner()
+        if opts.jetstream:
+            self.log.warn(
+                "JetStream is not available in this version yet: $JS.API requests get no responders"
+            )
         if opts.http_port or opts.https_port:
             await self._start_monitor()
         await self._listen()
@@ -265,7 +277,7 @@ class Server:
         if self.auth.required:
             info["auth_required"] = True
         info["max_payload"] = opts.max_payload
-        if opts.jetstream:
+        if self.jetstream is not None:
             info["jetstream"] = True
         if client is not None:
             info["client_id"] = client.cid

@@ -96,6 +96,7 @@ class Sublist:
                 node = node.literal.get(tok)
             if node is None:
                 return False
+        assert node is not None
         if sub.queue:
             group = node.qsubs.get(sub.queue)
             if group is None or sub not in group:

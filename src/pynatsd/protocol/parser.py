@@ -200,7 +200,7 @@ class ClientParser:
                 return verb, kind, pos + n
             if len(head) < n and verb.startswith(head):
                 return b"", -1, stop
-        raise ProtocolError(ERR_UNKNOWN_OP, f"unknown op {bytes(buf[pos:pos + 8])!r}")
+        raise ProtocolError(ERR_UNKNOWN_OP, f"unknown op {bytes(buf[pos : pos + 8])!r}")
 
     def _line(self, buf: bytes, pos: int, nl: int, handler: ParserHandler) -> None:
         verb, kind, i = self._verb(buf, pos, nl)

@@ -43,7 +43,7 @@ def is_valid_literal_subject(subject: bytes) -> bool:
     for tok in subject.split(b"."):
         if not tok:
             return False
-        if tok == PWC or tok == FWC:
+        if tok in (PWC, FWC):
             return False
     return True
 

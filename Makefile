@@ -1,0 +1,7 @@
+.PHONY: serve test check
+serve:
+	scripts/serve
+test:
+	scripts/test
+check:
+	scripts/check
