@@ -74,6 +74,10 @@ class ClientConnection(asyncio.Protocol):
         self.cid = server.next_cid()
         opts = server.options
         self.parser = ClientParser(self, max_payload=opts.max_payload, max_control_line=opts.max_control_line)
+        if server.log.trace_enabled:
+            from pynatsd.core.trace import Tracer
+
+            self.parser.handler = Tracer(self)
         self.transport: asyncio.Transport | None = None
         self.out: list[bytes] = []
         self.flush_pending = False
