@@ -297,13 +297,14 @@ async def _serve(opts: Options, log: Logger, args: Args) -> int:
     from pynatsd.core.server import Server, ServerError
 
     server = Server(opts, logger=log)
+    # Handlers go in before "Server is ready" is logged: a harness may signal as soon as it sees it.
+    _install_signal_handlers(server, log, args)
     try:
         await server.start()
     except (ServerError, OSError) as e:
         log.fatal(str(e))
         await server.shutdown()
         return 1
-    _install_signal_handlers(server, log, args)
     await server.wait_for_shutdown()
     return 0
 

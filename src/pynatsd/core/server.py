@@ -82,7 +82,7 @@ class Server:
         self._servers: list[asyncio.base_events.Server] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbound: Outbound | None = None
-        self._shutdown_done: asyncio.Event | None = None
+        self._shutdown_done = asyncio.Event()
         self._shutting_down = False
         self._ldm_task: asyncio.Task[None] | None = None
 
@@ -114,7 +114,6 @@ class Server:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._outbound = Outbound(self._loop)
-        self._shutdown_done = asyncio.Event()
         opts = self.options
         self._log_banner()
         if opts.jetstream:
@@ -174,8 +173,7 @@ class Server:
     async def shutdown(self) -> None:
         """Stop listening, close every client and the monitor. Idempotent."""
         if self._shutting_down:
-            if self._shutdown_done is not None:
-                await self._shutdown_done.wait()
+            await self._shutdown_done.wait()
             return
         self._shutting_down = True
         self._close_listeners()
@@ -189,8 +187,7 @@ class Server:
             srv.close()
         self._remove_files()
         self.log.info("Server Exiting..")
-        if self._shutdown_done is not None:
-            self._shutdown_done.set()
+        self._shutdown_done.set()
 
     def _close_listeners(self) -> None:
         for srv in self._servers:
@@ -210,7 +207,6 @@ class Server:
                 pass
 
     async def wait_for_shutdown(self) -> None:
-        assert self._shutdown_done is not None
         await self._shutdown_done.wait()
 
     async def __aenter__(self) -> Server:
