@@ -136,6 +136,7 @@ class ClientConnection(asyncio.Protocol):
         if self.closed:
             return
         self._active = True
+        self.last_activity = time.time()
         try:
             self.parser.feed(data)
         except ProtocolError as e:

@@ -181,6 +181,15 @@ class Sublist:
     def cache_size(self) -> int:
         return len(self._cache)
 
+    def fanout_stats(self) -> tuple[int, int, int]:
+        """(cached results, total fan-out over them, largest fan-out) for /subsz."""
+        total = biggest = 0
+        for psubs, qgroups in self._cache.values():
+            n = len(psubs) + len(qgroups)
+            total += n
+            biggest = max(biggest, n)
+        return len(self._cache), total, biggest
+
 
 def _collect(
     node: _Node,
