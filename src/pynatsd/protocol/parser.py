@@ -156,8 +156,45 @@ class ClientParser:
             if nl < 0:
                 self._buf = self._check_partial(buf, pos, end)
                 return
-            c = buf[pos]
-            if c == 80 and buf[pos + 1 : pos + 4] == b"UB " and not self.auth_pending:  # "PUB "
+            if buf[pos] == 80 and buf[pos + 1 : pos + 4] == b"UB " and not self.auth_pending:
+                # Fast path for the common `PUB subject [reply] size` with its payload at hand.
+                # Anything unusual (tabs, CRs, pedantic, limits) takes the general path below.
+                arg = buf[pos + 4 : nl]
+                if arg[-1:] == b"\r":
+                    arg = arg[:-1]
+                args = arg.split(b" ")
+                n = len(args)
+                if n == 2:
+                    subject, szb = args
+                    reply = b"-"
+                elif n == 3:
+                    subject, reply, szb = args
+                else:
+                    subject = b""
+                if (
+                    subject
+                    and reply
+                    and szb.isdigit()
+                    and len(szb) < 10
+                    and not self.pedantic
+                    and b"\t" not in arg
+                    and b"\r" not in arg
+                    and len(arg) <= self.max_control_line
+                ):
+                    size = int(szb)
+                    if size <= self.max_payload:
+                        if n == 2:
+                            reply = b""
+                        start = nl + 1
+                        stop = start + size
+                        if stop + 2 <= end and buf[stop] == 13 and buf[stop + 1] == 10:
+                            handler.on_pub(subject, reply, buf[start:stop])
+                            pos = stop + 2
+                            continue
+                        self._pend = (False, subject, reply, 0, size)
+                        self._need = size + 2
+                        pos = start
+                        continue
                 self._pub_args(_drop_cr(buf[pos + 4 : nl]))
                 pos = nl + 1
                 continue
@@ -166,6 +203,9 @@ class ClientParser:
 
     def _stash(self, buf: bytes, pos: int) -> None:
         rest = buf[pos:]
+        if len(rest) > self._need - 2 and rest[self._need - 2] != 13:
+            # The byte after the payload is already here and is not CR: fail now, as nats-server.
+            raise ProtocolError(ERR_UNKNOWN_OP, "payload not followed by CRLF")
         if len(rest) < 65536:
             self._buf = rest
         else:
@@ -254,26 +294,20 @@ class ClientParser:
             i += 1
         while i < end and buf[i] in _SPACE_TAB:
             i += 1
-        if end - i > self.max_control_line:
+        if len(_drop_cr(buf[i:end])) > self.max_control_line:
             raise ProtocolError(ERR_MAX_CONTROL_LINE, "maximum control line exceeded")
         return buf[pos:]
 
     def _pub_args(self, arg: bytes) -> None:
-        if len(arg) > self.max_control_line:
+        if len(arg) > self.max_control_line and len(arg.lstrip(_SPACE_TAB)) > self.max_control_line:
             raise ProtocolError(ERR_MAX_CONTROL_LINE, "maximum control line exceeded")
-        args = arg.split(b" ") if b"\t" not in arg and b"  " not in arg else split_args(arg)
-        n = len(args)
-        if n == 2:
+        args = split_args(arg)
+        if len(args) == 2:
             subject, reply, szb = args[0], b"", args[1]
-        elif n == 3:
+        elif len(args) == 3:
             subject, reply, szb = args
         else:
             raise ProtocolError(None, f"processPub Parse Error: {arg!r}")
-        if not subject or not szb:
-            args = split_args(arg)
-            if len(args) not in (2, 3):
-                raise ProtocolError(None, f"processPub Parse Error: {arg!r}")
-            subject, reply, szb = args[0], args[1] if len(args) == 3 else b"", args[-1]
         size = parse_size(szb)
         if size < 0:
             raise ProtocolError(None, f"processPub Bad or Missing Size: {arg!r}")
