@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import nats.errors
@@ -23,21 +22,7 @@ RAW_CONNECT = b'CONNECT {"verbose":false,"pedantic":false,"protocol":1,"headers"
 
 
 async def raw_connect(server: Server, *, rcvbuf: int | None = None) -> RawClient:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    if rcvbuf is not None:
-        # Set before connecting so the advertised TCP window stays small.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    try:
-        await asyncio.wait_for(
-            asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port)), WAIT
-        )
-    except BaseException:
-        sock.close()
-        raise
-    client = RawClient(sock)
-    await client.read_info()
-    return client
+    return await RawClient.connect("127.0.0.1", server.port, wait=WAIT, rcvbuf=rcvbuf)
 
 
 # -- max payload ---------------------------------------------------------------------------------
@@ -117,7 +102,7 @@ async def test_raw_client_answering_pings_stays(pynatsd_server: Server) -> None:
     for _ in range(4):
         await raw.expect(b"PING\r\n", WAIT)
         await raw.send(b"PONG\r\n")
-    assert not await raw.poll_closed(0.01)
+    assert not raw.is_closed()
     assert pynatsd_server.stats.stale_connections == 0
     await raw.close()
 
@@ -132,6 +117,7 @@ async def test_subscriber_that_never_reads_is_cut_off(pynatsd_server: Server, nc
     stalled = await raw_connect(pynatsd_server, rcvbuf=4096)
     await stalled.send(RAW_CONNECT + b"SUB firehose 1\r\nPING\r\n")
     await stalled.expect(b"PONG\r\n")
+    stalled.pause_reading()
     stalled_cid = max(pynatsd_server.clients)
 
     # A bystander subscribed elsewhere; it does not take the firehose itself, since with a 64 KiB
@@ -179,6 +165,7 @@ async def test_subscriber_that_blocks_writes_past_the_deadline_is_cut_off(
     stalled = await raw_connect(pynatsd_server, rcvbuf=4096)
     await stalled.send(RAW_CONNECT + b"SUB firehose 1\r\nPING\r\n")
     await stalled.expect(b"PONG\r\n")
+    stalled.pause_reading()
     publisher = await nc(pynatsd_server)
     chunk = b"d" * (64 * 1024)
     for _ in range(128):

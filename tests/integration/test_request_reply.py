@@ -138,19 +138,15 @@ async def test_queue_group_responders_answer_each_request_once(pynatsd_server: S
         await replies.next_msg(timeout=0.1)
 
 
-async def _raw_responder(server: Server, subject: bytes) -> tuple[socket.socket, RawClient]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
-    raw = RawClient(sock)
-    await raw.read_info()
+async def _raw_responder(server: Server, subject: bytes) -> RawClient:
+    raw = await RawClient.connect("127.0.0.1", server.port)
     await raw.send(RAW_CONNECT + b"SUB " + subject + b" 1\r\nPING\r\n")
     await raw.expect(b"PONG\r\n")
-    return sock, raw
+    return raw
 
 
 async def test_abruptly_disconnected_responder_loses_its_interest(pynatsd_server: Server, nc: Any) -> None:
-    sock, raw = await _raw_responder(pynatsd_server, b"svc.fragile")
+    raw = await _raw_responder(pynatsd_server, b"svc.fragile")
     requester = await nc(pynatsd_server)
 
     # While the socket is alive the raw responder answers.
@@ -163,7 +159,7 @@ async def test_abruptly_disconnected_responder_loses_its_interest(pynatsd_server
     assert (await pending).data == b"pong"
 
     # Die without UNSUB or a FIN: SO_LINGER 0 turns close() into a reset.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     await raw.close()
     await wait_until(lambda: len(pynatsd_server.clients) == 1)
     with pytest.raises(nats.errors.NoRespondersError):
@@ -172,7 +168,7 @@ async def test_abruptly_disconnected_responder_loses_its_interest(pynatsd_server
 
 async def test_half_open_responder_close_removes_interest(pynatsd_server: Server, nc: Any) -> None:
     # An orderly socket close in the middle of nothing (no UNSUB): the FIN alone must do it.
-    _, raw = await _raw_responder(pynatsd_server, b"svc.gone")
+    raw = await _raw_responder(pynatsd_server, b"svc.gone")
     requester = await nc(pynatsd_server)
     await raw.close()
     await wait_until(lambda: len(pynatsd_server.clients) == 1)

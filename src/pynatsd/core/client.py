@@ -60,11 +60,42 @@ class ConnectOptions(msgspec.Struct, omit_defaults=True):
     protocol: int = 0
     headers: bool = False
     no_responders: bool = False
-    account: Any = None
-    new_account: Any = None
+    account: str = ""
+    new_account: bool = False
 
 
-_connect_decoder = msgspec.json.Decoder(ConnectOptions)
+class PeerInfo(msgspec.Struct):
+    """The typed fields of an INFO a peer may send; decoding checks types as Go's json does."""
+
+    server_id: str = ""
+    server_name: str = ""
+    version: str = ""
+    proto: int = 0
+    host: str = ""
+    port: int = 0
+    headers: bool = False
+    auth_required: bool = False
+    tls_required: bool = False
+    max_payload: int = 0
+    client_id: int = 0
+    client_ip: str = ""
+    connect_urls: list[str] | None = None
+    ldm: bool = False
+
+
+_peer_info_decoder = msgspec.json.Decoder(PeerInfo | None)
+
+
+def _decode_connect(arg: bytes, previous: dict[str, Any]) -> tuple[ConnectOptions, dict[str, Any]]:
+    """Decode CONNECT on top of the fields an earlier CONNECT set, as Go's json.Unmarshal does."""
+    fields = msgspec.json.decode(arg)
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise msgspec.ValidationError("CONNECT is not a JSON object")
+    fields = {k: v for k, v in fields.items() if v is not None}
+    merged = {**previous, **fields}
+    return msgspec.convert(merged, ConnectOptions), merged
 
 
 class ClientConnection(asyncio.Protocol):
@@ -91,6 +122,7 @@ class ClientConnection(asyncio.Protocol):
         self.protocol = 0
         self.connect_received = False
         self.opts: ConnectOptions | None = None
+        self._connect_fields: dict[str, Any] = {}
         self.user = ""
         self.host = ""
         self.port = 0
@@ -223,11 +255,11 @@ class ClientConnection(asyncio.Protocol):
 
     def on_connect(self, arg: bytes) -> None:
         try:
-            opts = _connect_decoder.decode(arg)
+            opts, self._connect_fields = _decode_connect(arg, self._connect_fields)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise ProtocolError(None, f"connect parse error: {e}") from e
         srv = self.server
-        if opts.account is not None or opts.new_account is not None:
+        if opts.account or opts.new_account:
             raise ProtocolError(ERR_AUTH_VIOLATION, "account in CONNECT")
         if srv.auth.required and not self.connect_received:
             user = srv.auth.check(opts)
@@ -254,26 +286,26 @@ class ClientConnection(asyncio.Protocol):
         if self.verbose:
             self.queue(OK)
 
-    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None:
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
         self.in_msgs += 1
         self.in_bytes += len(payload)
         if self.verbose:
             self.queue(OK)
         res = self.account.sublist.match(subject)
         if res is not EMPTY_RESULT:
-            if not deliver(self, self.account, subject, reply, 0, payload, res) and reply:
+            if not deliver(self, self.account, subject, reply, 0, payload, res, sizes) and reply:
                 self._no_interest(subject, reply)
         elif reply:
             self._no_interest(subject, reply)
 
-    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
         self.in_msgs += 1
         self.in_bytes += len(msg)
         if self.verbose:
             self.queue(OK)
         res = self.account.sublist.match(subject)
         if res is not EMPTY_RESULT:
-            if not deliver(self, self.account, subject, reply, hdr_len, msg, res) and reply:
+            if not deliver(self, self.account, subject, reply, hdr_len, msg, res, sizes) and reply:
                 self._no_interest(subject, reply)
         elif reply:
             self._no_interest(subject, reply)
@@ -283,22 +315,23 @@ class ClientConnection(asyncio.Protocol):
             send_no_responders(self, subject, reply)
 
     def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None:
+        # The checks run in nats-server's order: limit, duplicate sid, tokens, then validity.
         srv = self.server
         opts = srv.options
-        if not is_valid_subject(subject):
-            self.queue(encode_err(ERR_INVALID_SUBJECT))
+        if opts.max_subscriptions and len(self.subs) >= opts.max_subscriptions:
+            srv.log.error(f"{self.log_prefix()} - {ERR_MAX_SUBSCRIPTIONS}")
+            self.queue(encode_err(ERR_MAX_SUBSCRIPTIONS))
             return
         if sid in self.subs:
             if self.verbose:
                 self.queue(OK)
             return
-        if opts.max_subscriptions and len(self.subs) >= opts.max_subscriptions:
-            srv.log.error(f"{self.log_prefix()} - {ERR_MAX_SUBSCRIPTIONS}")
-            self.queue(encode_err(ERR_MAX_SUBSCRIPTIONS))
-            return
         if opts.max_sub_tokens and subject.count(b".") + 1 > opts.max_sub_tokens:
             text = f'Permissions Violation for Subscription to "{subject.decode(errors="replace")}", too many tokens'
             self.queue(encode_err(text))
+            return
+        if not is_valid_subject(subject):
+            self.queue(encode_err(ERR_INVALID_SUBJECT))
             return
         sub = Subscription(self, subject, queue, sid, SubKind.CLIENT)
         self.subs[sid] = sub
@@ -333,7 +366,11 @@ class ClientConnection(asyncio.Protocol):
             self._rtt_start = 0.0
 
     def on_info(self, arg: bytes) -> None:
-        pass
+        # A client's INFO is ignored, but it must be valid JSON: nats-server closes otherwise.
+        try:
+            _peer_info_decoder.decode(arg)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise ProtocolError(None, f"info parse error: {e}") from e
 
     def on_err(self, arg: bytes) -> None:
         self.server.log.error(f"{self.log_prefix()} - Client Error {arg.decode(errors='replace')}")

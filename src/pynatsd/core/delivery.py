@@ -31,26 +31,34 @@ _rr = [0]
 class _Frames:
     """The per-publish pieces of the MSG and HMSG framings, built on first use."""
 
-    __slots__ = ("hdr_len", "hmsg", "msg", "payload", "reply", "subject", "tail_h", "tail_p")
+    __slots__ = ("hdr_len", "hmsg", "msg", "payload", "reply", "sizes", "subject")
 
-    def __init__(self, subject: bytes, reply: bytes, hdr_len: int, payload: bytes) -> None:
+    def __init__(self, subject: bytes, reply: bytes, hdr_len: int, payload: bytes, sizes: bytes) -> None:
         self.subject = subject
         self.reply = reply
         self.hdr_len = hdr_len
         self.payload = payload
+        # The size field(s) exactly as the publisher wrote them, when they differ from the plain
+        # decimal form (leading zeros): nats-server echoes them unchanged.
+        self.sizes = sizes
         self.msg: tuple[bytes, bytes, bytes | None] | None = None
         self.hmsg: tuple[bytes, bytes, bytes | None] | None = None
 
     def plain(self) -> tuple[bytes, bytes, bytes | None]:
         """(prefix, suffix, separate tail) for MSG; payload without any header block."""
         if self.msg is None:
-            body = self.payload[self.hdr_len :] if self.hdr_len else self.payload
-            self.msg = _build(b"MSG ", self.subject, self.reply, b"%d\r\n" % len(body), body)
+            if self.hdr_len:
+                body = self.payload[self.hdr_len :]
+                sizes = b"%d\r\n" % len(body)
+            else:
+                body = self.payload
+                sizes = self.sizes + b"\r\n" if self.sizes else b"%d\r\n" % len(body)
+            self.msg = _build(b"MSG ", self.subject, self.reply, sizes, body)
         return self.msg
 
     def with_headers(self) -> tuple[bytes, bytes, bytes | None]:
         if self.hmsg is None:
-            sizes = b"%d %d\r\n" % (self.hdr_len, len(self.payload))
+            sizes = self.sizes + b"\r\n" if self.sizes else b"%d %d\r\n" % (self.hdr_len, len(self.payload))
             self.hmsg = _build(b"HMSG ", self.subject, self.reply, sizes, self.payload)
         return self.hmsg
 
@@ -73,10 +81,11 @@ def deliver(
     hdr_len: int,
     payload: bytes,
     res: SublistResult,
+    sizes: bytes = b"",
 ) -> bool:
     """Deliver to every plain subscriber and one member of each queue group; True if anyone got it."""
     psubs, qgroups = res
-    frames = _Frames(subject, reply, hdr_len, payload)
+    frames = _Frames(subject, reply, hdr_len, payload, sizes)
     delivered = False
     for sub in psubs:
         if _deliver_one(src, sub, frames):

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pynatsd._version import NATS_SERVER_VERSION, __version__
+from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__
 from pynatsd.core.accounts import GLOBAL_ACCOUNT, Account
 from pynatsd.core.auth import Authenticator
 from pynatsd.core.client import ClientConnection
@@ -265,6 +265,7 @@ class Server:
             "server_name": self.name,
             "version": NATS_SERVER_VERSION,
             "proto": 1,
+            "git_commit": GIT_COMMIT,
             "go": f"python{sys.version.split()[0]}",
             "host": opts.host,
             "port": self.port,

@@ -192,28 +192,31 @@ class Sublist:
 
 
 def _collect(
-    node: _Node,
+    level: _Node | None,
     toks: list[bytes],
     i: int,
     psubs: list[Subscription],
     qsubs: dict[bytes, list[Subscription]],
 ) -> None:
-    n = len(toks)
-    while True:
-        fwc = node.fwc
-        if fwc is not None and i < n:
-            _add(fwc, psubs, qsubs)
-        if i == n:
-            _add(node, psubs, qsubs)
+    # The walk visits nodes in nats-server's order (`>` before `*` before the literal at each level,
+    # but the final literal before the final `*`), so overlapping subscriptions on one connection
+    # receive their copies in the same order as from nats-server.
+    node: _Node | None = None
+    pwc: _Node | None = None
+    for k in range(i, len(toks)):
+        if level is None:
             return
-        pwc = node.pwc
+        if level.fwc is not None:
+            _add(level.fwc, psubs, qsubs)
+        pwc = level.pwc
         if pwc is not None:
-            _collect(pwc, toks, i + 1, psubs, qsubs)
-        nxt = node.literal.get(toks[i])
-        if nxt is None:
-            return
-        node = nxt
-        i += 1
+            _collect(pwc, toks, k + 1, psubs, qsubs)
+        node = level.literal.get(toks[k])
+        level = node
+    if node is not None:
+        _add(node, psubs, qsubs)
+    if pwc is not None:
+        _add(pwc, psubs, qsubs)
 
 
 def _add(node: _Node, psubs: list[Subscription], qsubs: dict[bytes, list[Subscription]]) -> None:

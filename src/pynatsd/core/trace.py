@@ -28,15 +28,15 @@ class Tracer:
         self._trace(f"CONNECT {_s(arg)}")
         self.client.on_connect(arg)
 
-    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None:
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
         self._trace(" ".join(x for x in ("PUB", _s(subject), _s(reply), str(len(payload))) if x))
         self.log.trace(f"{self.client.log_prefix()} - <<- MSG_PAYLOAD: [{payload!r}]")
-        self.client.on_pub(subject, reply, payload)
+        self.client.on_pub(subject, reply, payload, sizes)
 
-    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
         parts = ("HPUB", _s(subject), _s(reply), str(hdr_len), str(len(msg)))
         self._trace(" ".join(x for x in parts if x))
-        self.client.on_hpub(subject, reply, hdr_len, msg)
+        self.client.on_hpub(subject, reply, hdr_len, msg, sizes)
 
     def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None:
         self._trace(" ".join(x for x in ("SUB", _s(subject), _s(queue), _s(sid)) if x))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from pynatsd._version import NATS_SERVER_VERSION, __version__
+from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__
 from pynatsd.protocol.subject import is_literal, is_valid_subject, subject_matches
 
 if TYPE_CHECKING:
@@ -248,6 +248,7 @@ def _varz_config(server: Server) -> dict[str, Any]:
         "server_name": server.name,
         "version": NATS_SERVER_VERSION,
         "proto": 1,
+        "git_commit": GIT_COMMIT,
         "go": server.client_info(None)["go"],
         "host": opts.host,
         "port": server.port,

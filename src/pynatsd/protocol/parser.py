@@ -58,8 +58,12 @@ _CRLF: Final = b"\r\n"
 
 class ParserHandler(Protocol):
     def on_connect(self, arg: bytes) -> None: ...
-    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None: ...
-    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None: ...
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
+        """`sizes` is the size field as written, given only when it is not plain decimal."""
+
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
+        """`sizes` is `<hdr> <total>` as written, given only when not plain decimal."""
+
     def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None: ...
     def on_unsub(self, sid: bytes, max_msgs: int) -> None: ...
     def on_ping(self) -> None: ...
@@ -126,8 +130,9 @@ class ClientParser:
         self.pedantic = True
         self.auth_pending = False
         self._buf = b""
-        # While waiting for a payload: (is_hpub, subject, reply, hdr_len, size) and bytes needed.
-        self._pend: tuple[bool, bytes, bytes, int, int] | None = None
+        # While waiting for a payload: (is_hpub, subject, reply, hdr_len, size, sizes as written)
+        # and the bytes needed.
+        self._pend: tuple[bool, bytes, bytes, int, int, bytes] | None = None
         self._need = 0
         self._pieces: list[bytes] = []
 
@@ -176,6 +181,7 @@ class ClientParser:
                     and reply
                     and szb.isdigit()
                     and len(szb) < 10
+                    and (szb[0] != 48 or len(szb) == 1)
                     and not self.pedantic
                     and b"\t" not in arg
                     and b"\r" not in arg
@@ -191,7 +197,7 @@ class ClientParser:
                             handler.on_pub(subject, reply, buf[start:stop])
                             pos = stop + 2
                             continue
-                        self._pend = (False, subject, reply, 0, size)
+                        self._pend = (False, subject, reply, 0, size, b"")
                         self._need = size + 2
                         pos = start
                         continue
@@ -214,15 +220,15 @@ class ClientParser:
     def _payload(self, buf: bytes, pos: int, need: int) -> int:
         pend = self._pend
         assert pend is not None
-        is_hpub, subject, reply, hdr, size = pend
+        is_hpub, subject, reply, hdr, size, sizes = pend
         stop = pos + size
         if buf[stop : stop + 2] != _CRLF:
             raise ProtocolError(ERR_UNKNOWN_OP, "payload not followed by CRLF")
         self._pend = None
         if is_hpub:
-            self.handler.on_hpub(subject, reply, hdr, buf[pos:stop])
+            self.handler.on_hpub(subject, reply, hdr, buf[pos:stop], sizes)
         else:
-            self.handler.on_pub(subject, reply, buf[pos:stop])
+            self.handler.on_pub(subject, reply, buf[pos:stop], sizes)
         return stop + 2
 
     def _verb(self, buf: bytes, pos: int, stop: int) -> tuple[bytes, int, int]:
@@ -315,7 +321,7 @@ class ClientParser:
             raise ProtocolError(ERR_MAX_PAYLOAD, f"Maximum Payload Violation: {size}")
         if self.pedantic and not is_valid_literal_subject(subject):
             self.handler.on_notice(ERR_INVALID_PUB_SUBJECT)
-        self._pend = (False, subject, reply, 0, size)
+        self._pend = (False, subject, reply, 0, size, szb if szb != b"%d" % size else b"")
         self._need = size + 2
 
     def _hpub_args(self, arg: bytes) -> None:
@@ -340,7 +346,8 @@ class ClientParser:
             raise ProtocolError(ERR_MAX_PAYLOAD, f"Maximum Payload Violation: {size}")
         if self.pedantic and not is_valid_literal_subject(subject):
             self.handler.on_notice(ERR_INVALID_PUB_SUBJECT)
-        self._pend = (True, subject, reply, hdr, size)
+        raw = hdb + b" " + szb
+        self._pend = (True, subject, reply, hdr, size, raw if raw != b"%d %d" % (hdr, size) else b"")
         self._need = size + 2
 
     def _sub_args(self, arg: bytes) -> None:

@@ -26,10 +26,10 @@ class OpRecorder:
     def on_connect(self, arg: bytes) -> None:
         self.ops.append(("CONNECT", arg))
 
-    def on_pub(self, subject: bytes, reply: bytes, payload: bytes) -> None:
+    def on_pub(self, subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
         self.ops.append(("PUB", subject, reply, bytes(payload)))
 
-    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+    def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
         self.ops.append(("HPUB", subject, reply, hdr_len, bytes(msg)))
 
     def on_sub(self, subject: bytes, queue: bytes, sid: bytes) -> None:
