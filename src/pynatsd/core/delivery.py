@@ -26,6 +26,7 @@ __all__ = ["deliver", "send_no_responders"]
 # Below this payload size the whole MSG is built as one bytes object per subscriber.
 _INLINE_MAX: Final = 2048
 _rr = [0]
+_CLIENT: Final = SubKind.CLIENT
 
 
 class _Frames:
@@ -87,8 +88,37 @@ def deliver(
     psubs, qgroups = res
     frames = _Frames(subject, reply, hdr_len, payload, sizes)
     delivered = False
-    for sub in psubs:
-        if _deliver_one(src, sub, frames):
+    if hdr_len or sizes:
+        for sub in psubs:
+            if _deliver_one(src, sub, frames):
+                delivered = True
+    elif psubs:
+        # The common case inlined: a plain client subscription without auto-unsubscribe.
+        nbytes = len(payload)
+        pre = b"MSG " + subject + b" "
+        post = b" %s %d\r\n" % (reply, nbytes) if reply else b" %d\r\n" % nbytes
+        if nbytes < _INLINE_MAX:
+            post += payload + b"\r\n"
+            tail = None
+        else:
+            tail = payload + b"\r\n"
+        frames.msg = (pre, post, tail)
+        for sub in psubs:
+            c = sub.client
+            if c is None or sub.max or sub.kind is not _CLIENT or (c is src and not c.echo):
+                if _deliver_one(src, sub, frames):
+                    delivered = True
+                continue
+            sub.delivered += 1
+            out = c.out
+            out.append(pre + sub.sid + post)
+            if tail is not None:
+                out.append(tail)
+            c.out_msgs += 1
+            c.out_bytes += nbytes
+            if not c.flush_pending:
+                c.flush_pending = True
+                c.server.outbound.mark(c)
             delivered = True
     for group in qgroups:
         n = len(group)

@@ -19,9 +19,13 @@ FIRST_PING_DELAY: Final = 2.0
 class Outbound:
     __slots__ = ("_dirty", "_loop")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    _loop: asyncio.AbstractEventLoop
+
+    def __init__(self) -> None:
         self._dirty: list[ClientConnection] = []
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
 
     def mark(self, client: ClientConnection) -> None:
         if not self._dirty:

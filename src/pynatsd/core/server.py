@@ -81,7 +81,8 @@ class Server:
         self._cid = 0
         self._servers: list[asyncio.base_events.Server] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._outbound: Outbound | None = None
+        # Connections with bytes to write this loop pass; read on every delivery, so a plain attribute.
+        self.outbound = Outbound()
         self._shutdown_done = asyncio.Event()
         self._shutting_down = False
         self._ldm_task: asyncio.Task[None] | None = None
@@ -92,11 +93,6 @@ class Server:
     def loop(self) -> asyncio.AbstractEventLoop:
         assert self._loop is not None
         return self._loop
-
-    @property
-    def outbound(self) -> Outbound:
-        assert self._outbound is not None
-        return self._outbound
 
     @property
     def client_url(self) -> str:
@@ -113,7 +109,7 @@ class Server:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._outbound = Outbound(self._loop)
+        self.outbound.bind(self._loop)
         opts = self.options
         self._log_banner()
         if opts.jetstream:
