@@ -287,16 +287,7 @@ class ClientConnection(asyncio.Protocol):
             self.queue(OK)
 
     def on_pub(self, subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
-        self.in_msgs += 1
-        self.in_bytes += len(payload)
-        if self.verbose:
-            self.queue(OK)
-        res = self.account.sublist.match(subject)
-        if res is not EMPTY_RESULT:
-            if not deliver(self, self.account, subject, reply, 0, payload, res, sizes) and reply:
-                self._no_interest(subject, reply)
-        elif reply:
-            self._no_interest(subject, reply)
+        self.on_hpub(subject, reply, 0, payload, sizes)
 
     def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
         self.in_msgs += 1
