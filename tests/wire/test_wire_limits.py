@@ -220,6 +220,51 @@ async def test_stale_connection(wire: WireTarget) -> None:
     assert [f for f in got.frames() if f != b"PING\r\n"] == [b"MSG alive 1 1\r\nx\r\n", PONG]
 
 
-@pytest.mark.skip(reason="authentication is not covered by the wire corpus yet")
+AUTH_USER = "authorization { user: alice, password: s3cret, timeout: 1 }\n"
+AUTH_TOKEN = "authorization { token: t0ken }\n"
+
+
 async def test_authentication_timeout(wire: WireTarget) -> None:
-    raise NotImplementedError
+    server = await wire.server(AUTH_USER)
+    client = await wire.connect(server)
+    assert client.info["auth_required"] is True
+    started = time.monotonic()
+    data, closed = await client.read_all_until_closed(4.0)
+    assert Transcript.of(data, closed) == Transcript(b"-ERR 'Authentication Timeout'\r\n", closed=True)
+    assert 0.5 < time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize(
+    ("config", "connect", "ok"),
+    [
+        (AUTH_USER, b'{"user":"alice","pass":"s3cret","verbose":false}', True),
+        (AUTH_USER, b'{"user":"alice","pass":"wrong","verbose":false}', False),
+        (AUTH_USER, b'{"user":"bob","pass":"s3cret","verbose":false}', False),
+        (AUTH_USER, b'{"verbose":false}', False),
+        (AUTH_TOKEN, b'{"auth_token":"t0ken","verbose":false}', True),
+        (AUTH_TOKEN, b'{"auth_token":"nope","verbose":false}', False),
+        (AUTH_TOKEN, b'{"user":"t0ken","verbose":false}', False),
+    ],
+    ids=[
+        "user-ok",
+        "user-bad-pass",
+        "user-unknown",
+        "user-missing",
+        "token-ok",
+        "token-bad",
+        "token-as-user",
+    ],
+)
+async def test_authentication_verdicts(wire: WireTarget, config: str, connect: bytes, ok: bool) -> None:
+    server = await wire.server(config)
+    got = await wire.run(b"CONNECT " + connect + b"\r\nPING\r\n", server=server)
+    if ok:
+        assert got == Transcript(PONG, closed=False)
+    else:
+        assert got == Transcript(b"-ERR 'Authorization Violation'\r\n", closed=True)
+
+
+async def test_ops_before_connect_when_auth_required(wire: WireTarget) -> None:
+    server = await wire.server(AUTH_USER)
+    got = await wire.run(b"SUB foo 1\r\nPING\r\n", server=server)
+    assert got == Transcript(b"-ERR 'Authorization Violation'\r\n", closed=True)
