@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pynatsd.core.client import ConnectOptions
@@ -37,7 +37,3 @@ class Authenticator:
         if expected is None or not _same(connect.password, expected):
             return None
         return connect.user
-
-    @staticmethod
-    def describe(opts: Options) -> dict[str, Any]:
-        return {"token": bool(opts.authorization), "users": bool(opts.username)}

@@ -22,7 +22,7 @@ from pynatsd.core.nkeys import new_server_keys
 from pynatsd.core.outbound import Outbound
 from pynatsd.logger import Logger
 from pynatsd.options import RANDOM_PORT, Options
-from pynatsd.protocol.encode import encode_err, encode_info
+from pynatsd.protocol.encode import encode_info
 from pynatsd.protocol.errors import ERR_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
@@ -331,8 +331,6 @@ class Server:
         self.config_load_time = time.time()
         return changed
 
-    def send_err(self, client: ClientConnection, text: str) -> None:
-        client.queue(encode_err(text))
 
 
 def _join_host_port(host: str, port: int) -> str:
