@@ -136,6 +136,9 @@ Cluster Options:
 Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version
+
+Benchmarks:
+    pynatsd bench SCENARIO [options] Drive any NATS server (pynatsd bench --help)
 """
 
 
@@ -225,6 +228,10 @@ def build_options(args: Args) -> tuple[Options, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from pynatsd.bench.cli import main as bench_main
+
+        return bench_main(argv[1:])
     try:
         args = parse_args(argv)
     except CliError as e:

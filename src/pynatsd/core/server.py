@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["Server", "ServerError"]
 
 API_LEVEL = 5
+# nats-server's accept backlog: a burst of reconnecting clients must not overflow it.
+LISTEN_BACKLOG = 4096
 
 
 class ServerError(Exception):
@@ -145,7 +147,9 @@ class Server:
         socks = _bind_sockets(host, port)
         self.port = socks[0].getsockname()[1]
         for sock in socks:
-            srv = await self.loop.create_server(lambda: ClientConnection(self), sock=sock)
+            srv = await self.loop.create_server(
+                lambda: ClientConnection(self), sock=sock, backlog=LISTEN_BACKLOG
+            )
             self._servers.append(srv)
         self.log.info(f"Listening for client connections on {_join_host_port(host, self.port)}")
 
@@ -332,7 +336,6 @@ class Server:
         return changed
 
 
-
 def _join_host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -363,7 +366,7 @@ def _bind_one(family: int, host: str, port: int, *, v6only: bool = False) -> soc
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
         sock.bind((host, port))
-        sock.listen(1024)
+        sock.listen(LISTEN_BACKLOG)
         sock.setblocking(False)
     except OSError as e:
         sock.close()
