@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -142,11 +142,25 @@ class ClientConnection(asyncio.Protocol):
         self._ping_timer: asyncio.TimerHandle | None = None
         self._auth_timer: asyncio.TimerHandle | None = None
         self._write_timer: asyncio.TimerHandle | None = None
+        # Flow control (see outbound.py): bytes handed to the transport, for write-deadline
+        # progress; unsent bytes (transport buffer + queued), against the stall mark; producers
+        # paused on us; our own pause as a producer.
+        self._written = 0
+        self._drained_mark = 0
+        self.pending_bytes = 0
+        self.stall_mark = int(opts.max_pending * outbound.STALL_FRACTION)
+        self._stalled_producers: set[ClientConnection] = set()
+        self._stall_timer: asyncio.TimerHandle | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # uvloop's transports are not asyncio.Transport subclasses, but they have its methods.
+        transport = cast(asyncio.Transport, transport)
+        self.transport = transport
+        # pause_writing comes no later than the stall mark, so a stall ends in a resume_writing.
+        high = min(outbound.HIGH_WATER, self.stall_mark)
+        transport.set_write_buffer_limits(high=high, low=high // 4)
         peer = transport.get_extra_info("peername") or ("", 0)
         self.host, self.port = str(peer[0]), int(peer[1])
         srv = self.server
@@ -175,6 +189,9 @@ class ClientConnection(asyncio.Protocol):
             self.protocol_error(e)
 
     def pause_writing(self) -> None:
+        # The socket is not keeping up. Give it write_deadline to make progress (see
+        # _on_write_deadline); meanwhile publishers to it may be stalled (see stall_producer).
+        self._drained_mark = self._written - self.transport.get_write_buffer_size() if self.transport else 0
         self._write_timer = self.server.loop.call_later(
             self.server.options.write_deadline, self._on_write_deadline
         )
@@ -183,6 +200,43 @@ class ClientConnection(asyncio.Protocol):
         if self._write_timer is not None:
             self._write_timer.cancel()
             self._write_timer = None
+        if self.transport is not None:
+            self.pending_bytes = self.transport.get_write_buffer_size()
+        self._release_producers()
+
+    def stall_producer(self, producer: ClientConnection) -> None:
+        """`producer` just pushed this connection's unsent bytes over the stall mark.
+
+        The producer stops parsing at once (the rest of its input waits in its parser) and stops
+        reading, until this connection drains or for STALL_MAX at most; so a fast publisher slows
+        down instead of pushing a healthy subscriber into a slow-consumer close.
+        """
+        if producer is self or producer.closed or producer.transport is None:
+            return
+        self._stalled_producers.add(producer)
+        if producer._stall_timer is None:
+            self.server.stats.stalled_clients += 1
+            producer.parser.stopped = True
+            producer.transport.pause_reading()
+            producer._stall_timer = self.server.loop.call_later(outbound.STALL_MAX, producer.unstall)
+
+    def _release_producers(self) -> None:
+        if self._stalled_producers and self.pending_bytes <= self.stall_mark:
+            producers = list(self._stalled_producers)
+            self._stalled_producers.clear()
+            for producer in producers:
+                producer.unstall()
+
+    def unstall(self) -> None:
+        if self._stall_timer is None:
+            return
+        self._stall_timer.cancel()
+        self._stall_timer = None
+        if self.closed or self.transport is None:
+            return
+        self.parser.stopped = False
+        self.transport.resume_reading()
+        self.data_received(b"")
 
     def protocol_error(self, e: ProtocolError) -> None:
         if e.err is None:
@@ -198,11 +252,13 @@ class ClientConnection(asyncio.Protocol):
         self.closed = True
         self.close_reason = reason
         self.stop = time.time()
-        for t in (self._ping_timer, self._auth_timer, self._write_timer):
+        for t in (self._ping_timer, self._auth_timer, self._write_timer, self._stall_timer):
             if t is not None:
                 t.cancel()
         for sub in self.subs.values():
             self.account.sublist.remove(sub)
+        self.pending_bytes = 0
+        self._release_producers()
         self.server.unregister_client(self)
         transport = self.transport
         if transport is None:
@@ -226,6 +282,7 @@ class ClientConnection(asyncio.Protocol):
 
     def queue(self, data: bytes) -> None:
         self.out.append(data)
+        self.pending_bytes += len(data)
         if not self.flush_pending:
             self.flush_pending = True
             self.server.outbound.mark(self)
@@ -239,9 +296,14 @@ class ClientConnection(asyncio.Protocol):
         self.out = []
         transport = self.transport
         assert transport is not None
-        transport.write(out[0] if len(out) == 1 else b"".join(out))
-        if transport.get_write_buffer_size() > self.server.options.max_pending:
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self._written += len(data)
+        transport.write(data)
+        pending = self.pending_bytes = transport.get_write_buffer_size()
+        if pending > self.server.options.max_pending:
             self.slow_consumer(f"MaxPending of {self.server.options.max_pending} Exceeded")
+        elif self._stalled_producers:
+            self._release_producers()
 
     def slow_consumer(self, why: str) -> None:
         self.server.log.info(f"{self.log_prefix()} - Slow Consumer Detected: {why}")
@@ -399,9 +461,19 @@ class ClientConnection(asyncio.Protocol):
             self.close("Authentication Timeout", err=ERR_AUTH_TIMEOUT)
 
     def _on_write_deadline(self) -> None:
+        # Still paused after write_deadline. A socket that drained anything meanwhile is slow but
+        # alive: check again later. One that took nothing is a slow consumer.
         self._write_timer = None
-        if not self.closed:
-            self.slow_consumer(f"WriteDeadline of {self.server.options.write_deadline}s Exceeded")
+        if self.closed or self.transport is None:
+            return
+        drained = self._written - self.transport.get_write_buffer_size()
+        if drained > self._drained_mark:
+            self._drained_mark = drained
+            self._write_timer = self.server.loop.call_later(
+                self.server.options.write_deadline, self._on_write_deadline
+            )
+            return
+        self.slow_consumer(f"WriteDeadline of {self.server.options.write_deadline}s Exceeded")
 
 
 def _close_reason(e: ProtocolError) -> str:

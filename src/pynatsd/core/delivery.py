@@ -110,15 +110,21 @@ def deliver(
                     delivered = True
                 continue
             sub.delivered += 1
+            frame = pre + sub.sid + post
             out = c.out
-            out.append(pre + sub.sid + post)
-            if tail is not None:
+            out.append(frame)
+            if tail is None:
+                c.pending_bytes += len(frame)
+            else:
                 out.append(tail)
+                c.pending_bytes += len(frame) + len(tail)
             c.out_msgs += 1
             c.out_bytes += nbytes
             if not c.flush_pending:
                 c.flush_pending = True
                 c.server.outbound.mark(c)
+            if c.pending_bytes > c.stall_mark and src is not None:
+                c.stall_producer(src)
             delivered = True
     for group in qgroups:
         n = len(group)
@@ -144,15 +150,20 @@ def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frame
         return False
     sub.delivered += 1
     pre, post, tail = frames.with_headers() if (frames.hdr_len and c.headers) else frames.plain()
+    frame = pre + sub.sid + post
     out = c.out
-    out.append(pre + sub.sid + post)
+    out.append(frame)
+    c.pending_bytes += len(frame)
     if tail is not None:
         out.append(tail)
+        c.pending_bytes += len(tail)
     c.out_msgs += 1
     c.out_bytes += len(frames.payload)
     if not c.flush_pending:
         c.flush_pending = True
         c.server.outbound.mark(c)
+    if c.pending_bytes > c.stall_mark and src is not None:
+        c.stall_producer(src)
     if sub.max and sub.delivered >= sub.max:
         c.remove_sub(sub)
     return True

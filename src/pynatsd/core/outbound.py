@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
 
-__all__ = ["FIRST_PING_DELAY", "Outbound"]
+__all__ = ["FIRST_PING_DELAY", "HIGH_WATER", "STALL_FRACTION", "STALL_MAX", "Outbound"]
 
 FIRST_PING_DELAY: Final = 2.0
+# Producer stalls (nats-server's fast-producer stall): once a connection's unsent bytes pass this
+# fraction of max_pending, a publisher to it stops until it drains, for STALL_MAX at most; a
+# subscriber over max_pending itself is a slow consumer.
+STALL_FRACTION: Final = 0.75
+STALL_MAX: Final = 0.1
+# The transport buffer size at which pause_writing starts the write-deadline clock.
+HIGH_WATER: Final = 64 * 1024
 
 
 class Outbound:

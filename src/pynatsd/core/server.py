@@ -48,6 +48,7 @@ class ServerStats:
     total_connections: int = 0
     slow_consumers: int = 0
     stale_connections: int = 0
+    stalled_clients: int = 0
 
 
 class Server:

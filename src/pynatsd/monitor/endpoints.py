@@ -312,7 +312,7 @@ def varz(server: Server) -> dict[str, Any]:
         out_client_bytes=tot.out_bytes,
         slow_consumers=st.slow_consumers,
         stale_connections=st.stale_connections,
-        stalled_clients=0,
+        stalled_clients=st.stalled_clients,
         subscriptions=sum(acc.sublist.count for acc in server.accounts.values()),
         http_req_stats=dict(sorted(stats.items())),
         config_load_time=rfc3339(server.config_load_time),

@@ -114,6 +114,7 @@ class ClientParser:
         "max_control_line",
         "max_payload",
         "pedantic",
+        "stopped",
     )
 
     def __init__(
@@ -129,6 +130,9 @@ class ClientParser:
         self.headers = False
         self.pedantic = True
         self.auth_pending = False
+        # Set by the handler to stop parsing after the current op (a stalled publisher); the rest
+        # stays buffered until the next feed().
+        self.stopped = False
         self._buf = b""
         # While waiting for a payload: (is_hpub, subject, reply, hdr_len, size, sizes as written)
         # and the bytes needed.
@@ -150,6 +154,9 @@ class ClientParser:
         end = len(buf)
         handler = self.handler
         while pos < end:
+            if self.stopped:
+                self._buf = buf[pos:]
+                return
             if self._pend is not None:
                 need = self._need
                 if end - pos < need:
