@@ -32,3 +32,10 @@ def _git_commit() -> str:
 
 # INFO and /varz carry `git_commit` as nats-server does: the checkout's commit, else the version.
 GIT_COMMIT = _git_commit() or __version__
+
+
+def build_kind() -> str:
+    """"compiled" when the hot path was built with mypyc (scripts/compile), else "pure Python"."""
+    from pynatsd.core import client
+
+    return "compiled" if not client.__file__.endswith(".py") else "pure Python"

@@ -243,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     if acts.get("version"):
-        print(f"pynatsd: v{__version__} (nats-server v{NATS_SERVER_VERSION} protocol)")
+        from pynatsd._version import build_kind
+
+        print(f"pynatsd: v{__version__} (nats-server v{NATS_SERVER_VERSION} protocol, {build_kind()})")
         return 0
     if "signal" in acts:
         from pynatsd.signals import send_signal

@@ -8,7 +8,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pynatsd.core.client import ConnectOptions
+    from pynatsd.protocol.connect import ConnectOptions
     from pynatsd.options import Options
 
 __all__ = ["Authenticator"]

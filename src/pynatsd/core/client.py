@@ -21,6 +21,7 @@ from pynatsd.core import outbound
 from pynatsd.core.delivery import deliver, send_no_responders
 from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind, Subscription
+from pynatsd.protocol.connect import PEER_INFO_DECODER, ConnectOptions, decode_connect
 from pynatsd.protocol.encode import OK, PING, PONG, encode_err, encode_info
 from pynatsd.protocol.errors import (
     ERR_AUTH_TIMEOUT,
@@ -40,62 +41,6 @@ if TYPE_CHECKING:
     from pynatsd.core.server import Server
 
 __all__ = ["ClientConnection"]
-
-
-class ConnectOptions(msgspec.Struct, omit_defaults=True):
-    verbose: bool = True
-    pedantic: bool = True
-    echo: bool = True
-    tls_required: bool = False
-    auth_token: str = ""
-    user: str = ""
-    # `pass` is a keyword in Python; renamed on decode.
-    password: str = msgspec.field(default="", name="pass")
-    nkey: str = ""
-    sig: str = ""
-    jwt: str = ""
-    name: str = ""
-    lang: str = ""
-    version: str = ""
-    protocol: int = 0
-    headers: bool = False
-    no_responders: bool = False
-    account: str = ""
-    new_account: bool = False
-
-
-class PeerInfo(msgspec.Struct):
-    """The typed fields of an INFO a peer may send; decoding checks types as Go's json does."""
-
-    server_id: str = ""
-    server_name: str = ""
-    version: str = ""
-    proto: int = 0
-    host: str = ""
-    port: int = 0
-    headers: bool = False
-    auth_required: bool = False
-    tls_required: bool = False
-    max_payload: int = 0
-    client_id: int = 0
-    client_ip: str = ""
-    connect_urls: list[str] | None = None
-    ldm: bool = False
-
-
-_peer_info_decoder = msgspec.json.Decoder(PeerInfo | None)
-
-
-def _decode_connect(arg: bytes, previous: dict[str, Any]) -> tuple[ConnectOptions, dict[str, Any]]:
-    """Decode CONNECT on top of the fields an earlier CONNECT set, as Go's json.Unmarshal does."""
-    fields = msgspec.json.decode(arg)
-    if fields is None:
-        fields = {}
-    if not isinstance(fields, dict):
-        raise msgspec.ValidationError("CONNECT is not a JSON object")
-    fields = {k: v for k, v in fields.items() if v is not None}
-    merged = {**previous, **fields}
-    return msgspec.convert(merged, ConnectOptions), merged
 
 
 class ClientConnection(asyncio.Protocol):
@@ -317,7 +262,7 @@ class ClientConnection(asyncio.Protocol):
 
     def on_connect(self, arg: bytes) -> None:
         try:
-            opts, self._connect_fields = _decode_connect(arg, self._connect_fields)
+            opts, self._connect_fields = decode_connect(arg, self._connect_fields)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise ProtocolError(None, f"connect parse error: {e}") from e
         srv = self.server
@@ -421,7 +366,7 @@ class ClientConnection(asyncio.Protocol):
     def on_info(self, arg: bytes) -> None:
         # A client's INFO is ignored, but it must be valid JSON: nats-server closes otherwise.
         try:
-            _peer_info_decoder.decode(arg)
+            PEER_INFO_DECODER.decode(arg)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise ProtocolError(None, f"info parse error: {e}") from e
 

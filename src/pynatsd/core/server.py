@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__
+from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__, build_kind
 from pynatsd.core.accounts import GLOBAL_ACCOUNT, Account
 from pynatsd.core.auth import Authenticator
 from pynatsd.core.client import ClientConnection
@@ -128,7 +128,7 @@ class Server:
     def _log_banner(self) -> None:
         log = self.log
         log.info(f"Starting pynatsd (NATS server {NATS_SERVER_VERSION} protocol)")
-        log.info(f"  Version:  {__version__}")
+        log.info(f"  Version:  {__version__} ({build_kind()})")
         log.info(f"  Python:   {sys.version.split()[0]}")
         log.info(f"  Name:     {self.name}")
         log.info(f"  ID:       {self.server_id}")
