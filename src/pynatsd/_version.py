@@ -35,7 +35,7 @@ GIT_COMMIT = _git_commit() or __version__
 
 
 def build_kind() -> str:
-    """"compiled" when the hot path was built with mypyc (scripts/compile), else "pure Python"."""
+    """ "compiled" when the hot path was built with mypyc (scripts/compile), else "pure Python"."""
     from pynatsd.core import client
 
     return "compiled" if not client.__file__.endswith(".py") else "pure Python"

@@ -8,8 +8,8 @@ import hmac
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pynatsd.protocol.connect import ConnectOptions
     from pynatsd.options import Options
+    from pynatsd.protocol.connect import ConnectOptions
 
 __all__ = ["Authenticator"]
 
