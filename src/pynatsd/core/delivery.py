@@ -4,7 +4,9 @@
 # sid are built once per publish and the payload bytes are shared. For small payloads each
 # subscriber gets a single `pre + sid + post + payload + CRLF` string (one list entry, one join at
 # flush); large payloads are appended as a separate shared object so they are never copied per
-# subscriber. Queue groups get one member per group, chosen round-robin.
+# subscriber. A literal subscription keeps `MSG <subject> <sid>` ready-made. Queue groups get one
+# member per group, chosen round-robin. This module is compiled by the optional mypyc build, where
+# these small functions cost little to call.
 #
 # Headers: a subscriber that did not negotiate headers gets a plain MSG with the header block
 # stripped, as nats-server does; `hdr_len == 0` means the message has no headers at all.
@@ -88,43 +90,8 @@ def deliver(
     psubs, qgroups = res
     frames = _Frames(subject, reply, hdr_len, payload, sizes)
     delivered = False
-    if hdr_len or sizes:
-        for sub in psubs:
-            if _deliver_one(src, sub, frames):
-                delivered = True
-    elif psubs:
-        # The common case inlined: a plain client subscription without auto-unsubscribe.
-        nbytes = len(payload)
-        pre = b"MSG " + subject + b" "
-        post = b" %s %d\r\n" % (reply, nbytes) if reply else b" %d\r\n" % nbytes
-        if nbytes < _INLINE_MAX:
-            post += payload + b"\r\n"
-            tail = None
-        else:
-            tail = payload + b"\r\n"
-        frames.msg = (pre, post, tail)
-        for sub in psubs:
-            c = sub.client
-            if c is None or sub.max or sub.kind is not _CLIENT or (c is src and not c.echo):
-                if _deliver_one(src, sub, frames):
-                    delivered = True
-                continue
-            sub.delivered += 1
-            frame = pre + sub.sid + post
-            out = c.out
-            out.append(frame)
-            if tail is None:
-                c.pending_bytes += len(frame)
-            else:
-                out.append(tail)
-                c.pending_bytes += len(frame) + len(tail)
-            c.out_msgs += 1
-            c.out_bytes += nbytes
-            if not c.flush_pending:
-                c.flush_pending = True
-                c.server.outbound.mark(c)
-            if c.pending_bytes > c.stall_mark and src is not None:
-                c.stall_producer(src)
+    for sub in psubs:
+        if _deliver_one(src, sub, frames):
             delivered = True
     for group in qgroups:
         n = len(group)
@@ -138,7 +105,7 @@ def deliver(
 
 def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frames) -> bool:
     c = sub.client
-    if sub.kind is not SubKind.CLIENT or c is None:
+    if sub.kind is not _CLIENT or c is None:
         cb = sub.callback
         if cb is None:
             return False
@@ -149,14 +116,20 @@ def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frame
     if sub.max and sub.delivered >= sub.max:
         return False
     sub.delivered += 1
-    pre, post, tail = frames.with_headers() if (frames.hdr_len and c.headers) else frames.plain()
-    frame = pre + sub.sid + post
+    if frames.hdr_len and c.headers:
+        pre, post, tail = frames.with_headers()
+        frame = pre + sub.sid + post
+    else:
+        pre, post, tail = frames.plain()
+        prefix = sub.msg_prefix
+        frame = prefix + post if prefix else pre + sub.sid + post
     out = c.out
     out.append(frame)
-    c.pending_bytes += len(frame)
-    if tail is not None:
+    if tail is None:
+        c.pending_bytes += len(frame)
+    else:
         out.append(tail)
-        c.pending_bytes += len(tail)
+        c.pending_bytes += len(frame) + len(tail)
     c.out_msgs += 1
     c.out_bytes += len(frames.payload)
     if not c.flush_pending:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
+from pynatsd.protocol.subject import is_literal
+
 if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
 
@@ -20,7 +22,7 @@ class SubKind(enum.IntEnum):
 
 
 class Subscription:
-    __slots__ = ("callback", "client", "delivered", "kind", "max", "queue", "sid", "subject")
+    __slots__ = ("callback", "client", "delivered", "kind", "max", "msg_prefix", "queue", "sid", "subject")
 
     def __init__(
         self,
@@ -38,6 +40,9 @@ class Subscription:
         self.kind = kind
         self.max = 0
         self.delivered = 0
+        # `MSG <subject> <sid>` for a literal subscription: every message it gets has exactly this
+        # subject, so the start of its MSG line is built once. Empty for wildcard subscriptions.
+        self.msg_prefix = b"MSG " + subject + b" " + sid if is_literal(subject) else b""
         # For INTERNAL subscriptions: callback(subject, reply, hdr, payload).
         self.callback = callback
 

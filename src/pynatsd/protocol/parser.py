@@ -81,6 +81,19 @@ def parse_size(d: bytes) -> int:
     return int(d)
 
 
+def _canonical_size(d: bytes) -> int:
+    """A size written the plain way (1-9 digits, no leading zero), else -1 (the general path)."""
+    n = len(d)
+    if n == 0 or n > _MAX_SIZE_DIGITS or (d[0] == 48 and n > 1):
+        return -1
+    size = 0
+    for ch in d:
+        if ch < 48 or ch > 57:
+            return -1
+        size = size * 10 + ch - 48
+    return size
+
+
 def split_args(arg: bytes) -> list[bytes]:
     """Split on runs of spaces and tabs only (not on other whitespace)."""
     if b"\t" in arg:
@@ -168,12 +181,10 @@ class ClientParser:
             if nl < 0:
                 self._buf = self._check_partial(buf, pos, end)
                 return
-            if buf[pos] == 80 and buf[pos + 1 : pos + 4] == b"UB " and not self.auth_pending:
+            if buf.startswith(b"PUB ", pos) and not self.auth_pending:
                 # Fast path for the common `PUB subject [reply] size` with its payload at hand.
                 # Anything unusual (tabs, CRs, pedantic, limits) takes the general path below.
-                arg = buf[pos + 4 : nl]
-                if arg[-1:] == b"\r":
-                    arg = arg[:-1]
+                arg = buf[pos + 4 : nl - 1 if buf[nl - 1] == 13 else nl]
                 args = arg.split(b" ")
                 n = len(args)
                 if n == 2:
@@ -182,32 +193,30 @@ class ClientParser:
                 elif n == 3:
                     subject, reply, szb = args
                 else:
-                    subject = b""
+                    subject = szb = b""
+                size = _canonical_size(szb)
                 if (
-                    subject
+                    size >= 0
+                    and subject
                     and reply
-                    and szb.isdigit()
-                    and len(szb) < 10
-                    and (szb[0] != 48 or len(szb) == 1)
+                    and size <= self.max_payload
                     and not self.pedantic
                     and b"\t" not in arg
                     and b"\r" not in arg
                     and len(arg) <= self.max_control_line
                 ):
-                    size = int(szb)
-                    if size <= self.max_payload:
-                        if n == 2:
-                            reply = b""
-                        start = nl + 1
-                        stop = start + size
-                        if stop + 2 <= end and buf[stop] == 13 and buf[stop + 1] == 10:
-                            handler.on_pub(subject, reply, buf[start:stop])
-                            pos = stop + 2
-                            continue
-                        self._pend = (False, subject, reply, 0, size, b"")
-                        self._need = size + 2
-                        pos = start
+                    if n == 2:
+                        reply = b""
+                    start = nl + 1
+                    stop = start + size
+                    if stop + 2 <= end and buf[stop] == 13 and buf[stop + 1] == 10:
+                        handler.on_pub(subject, reply, buf[start:stop])
+                        pos = stop + 2
                         continue
+                    self._pend = (False, subject, reply, 0, size, b"")
+                    self._need = size + 2
+                    pos = start
+                    continue
                 self._pub_args(_drop_cr(buf[pos + 4 : nl]))
                 pos = nl + 1
                 continue
