@@ -32,9 +32,13 @@ _CLIENT: Final = SubKind.CLIENT
 
 
 class _Frames:
-    """The per-publish pieces of the MSG and HMSG framings, built on first use."""
+    """The per-publish pieces of the MSG and HMSG framings, each built on first use.
 
-    __slots__ = ("hdr_len", "hmsg", "msg", "payload", "reply", "sizes", "subject")
+    A framing is (line end, separate tail): the bytes after the sid, up to and (for small
+    payloads) including the payload and CRLF; for large payloads the shared payload + CRLF.
+    """
+
+    __slots__ = ("_pre", "hdr_len", "hmsg", "msg", "payload", "reply", "sizes", "subject")
 
     def __init__(self, subject: bytes, reply: bytes, hdr_len: int, payload: bytes, sizes: bytes) -> None:
         self.subject = subject
@@ -44,36 +48,44 @@ class _Frames:
         # The size field(s) exactly as the publisher wrote them, when they differ from the plain
         # decimal form (leading zeros): nats-server echoes them unchanged.
         self.sizes = sizes
-        self.msg: tuple[bytes, bytes, bytes | None] | None = None
-        self.hmsg: tuple[bytes, bytes, bytes | None] | None = None
+        self.msg: tuple[bytes, bytes | None] | None = None
+        self.hmsg: tuple[bytes, bytes | None] | None = None
+        self._pre = b""
 
-    def plain(self) -> tuple[bytes, bytes, bytes | None]:
-        """(prefix, suffix, separate tail) for MSG; payload without any header block."""
+    def pre(self) -> bytes:
+        """`MSG <subject> `, for subscriptions without a ready-made prefix."""
+        if not self._pre:
+            self._pre = b"MSG " + self.subject + b" "
+        return self._pre
+
+    def plain(self) -> tuple[bytes, bytes | None]:
+        """The MSG framing: the payload without any header block."""
         if self.msg is None:
             if self.hdr_len:
                 body = self.payload[self.hdr_len :]
-                sizes = b"%d\r\n" % len(body)
+                sizes = b"%d" % len(body)
             else:
                 body = self.payload
-                sizes = self.sizes + b"\r\n" if self.sizes else b"%d\r\n" % len(body)
-            self.msg = _build(b"MSG ", self.subject, self.reply, sizes, body)
+                sizes = self.sizes or b"%d" % len(body)
+            self.msg = _line_end(self.reply, sizes, body)
         return self.msg
 
-    def with_headers(self) -> tuple[bytes, bytes, bytes | None]:
+    def with_headers(self) -> tuple[bytes, bytes | None]:
+        """The HMSG framing (its line starts `HMSG <subject> <sid>`)."""
         if self.hmsg is None:
-            sizes = self.sizes + b"\r\n" if self.sizes else b"%d %d\r\n" % (self.hdr_len, len(self.payload))
-            self.hmsg = _build(b"HMSG ", self.subject, self.reply, sizes, self.payload)
+            sizes = self.sizes or b"%d %d" % (self.hdr_len, len(self.payload))
+            self.hmsg = _line_end(self.reply, sizes, self.payload)
         return self.hmsg
 
 
-def _build(
-    verb: bytes, subject: bytes, reply: bytes, sizes: bytes, body: bytes
-) -> tuple[bytes, bytes, bytes | None]:
-    pre = verb + subject + b" "
-    post = (b" " + reply + b" " + sizes) if reply else (b" " + sizes)
+def _line_end(reply: bytes, sizes: bytes, body: bytes) -> tuple[bytes, bytes | None]:
     if len(body) < _INLINE_MAX:
-        return pre, post + body + b"\r\n", None
-    return pre, post, body + b"\r\n"
+        if reply:
+            return b" %b %b\r\n%b\r\n" % (reply, sizes, body), None
+        return b" %b\r\n%b\r\n" % (sizes, body), None
+    if reply:
+        return b" %b %b\r\n" % (reply, sizes), body + b"\r\n"
+    return b" %b\r\n" % sizes, body + b"\r\n"
 
 
 def deliver(
@@ -117,12 +129,12 @@ def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frame
         return False
     sub.delivered += 1
     if frames.hdr_len and c.headers:
-        pre, post, tail = frames.with_headers()
-        frame = pre + sub.sid + post
+        post, tail = frames.with_headers()
+        frame = b"H" + frames.pre() + sub.sid + post
     else:
-        pre, post, tail = frames.plain()
+        post, tail = frames.plain()
         prefix = sub.msg_prefix
-        frame = prefix + post if prefix else pre + sub.sid + post
+        frame = prefix + post if prefix else frames.pre() + sub.sid + post
     out = c.out
     out.append(frame)
     if tail is None:

@@ -36,7 +36,9 @@ def unsubscribe_internal(account: Account, sub: Subscription) -> None:
     account.sublist.remove(sub)
 
 
-def publish_internal(account: Account, subject: bytes, reply: bytes, payload: bytes, hdr: bytes = b"") -> bool:
+def publish_internal(
+    account: Account, subject: bytes, reply: bytes, payload: bytes, hdr: bytes = b""
+) -> bool:
     """Publish into `account` as the server; True if anyone (client or internal) received it."""
     res = account.sublist.match(subject)
     if res is EMPTY_RESULT:
