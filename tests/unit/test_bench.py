@@ -45,9 +45,10 @@ def test_scenario(capsys: pytest.CaptureFixture[str], server: Launched, scenario
         args += ["--subs", "3"]
     code, res = bench(capsys, server, *args)
     assert COMMON - {"cpu_s"} <= res.keys()
-    if server.kind == "pynatsd" and scenario.startswith("js-"):
-        assert (code, res["status"]) == (3, "n/a")
-        assert "no JetStream" in res["error"]
+    if server.kind == "pynatsd" and scenario == "js-fetch":
+        # Consumers are not in pynatsd yet: the API says so and the scenario fails cleanly.
+        assert code != 0
+        assert "not available" in res["error"]
         return
     assert (code, res["status"], res["checks"]) == (0, "ok", []), res
     assert res.keys() >= COMMON | RATES
@@ -63,7 +64,7 @@ def test_js_fetch_memory_two_fetchers(capsys: pytest.CaptureFixture[str], server
     code, res = bench(
         capsys, server, "js-fetch", "--msgs", "3000", "--subs", "2", "--batch", "100", "--storage", "memory"
     )
-    assert code == (3 if server.kind == "pynatsd" else 0), res
+    assert (code != 0) if server.kind == "pynatsd" else (code == 0), res
 
 
 def test_conns(capsys: pytest.CaptureFixture[str], server: Launched) -> None:

@@ -116,9 +116,7 @@ class Server:
         opts = self.options
         self._log_banner()
         if opts.jetstream:
-            self.log.warn(
-                "JetStream is not available in this version yet: $JS.API requests get no responders"
-            )
+            await self._start_jetstream()
         if opts.http_port or opts.https_port:
             await self._start_monitor()
         await self._listen()
@@ -134,6 +132,17 @@ class Server:
         log.info(f"  ID:       {self.server_id}")
         if self.options.config_file:
             log.info(f"Using configuration file: {self.options.config_file}")
+
+    async def _start_jetstream(self) -> None:
+        from pynatsd.jetstream.engine import JetStream
+        from pynatsd.jetstream.store import StoreError
+
+        js = JetStream(self)
+        try:
+            await js.start()
+        except StoreError as e:
+            raise ServerError(f"Can't start JetStream: {e}") from e
+        self.jetstream = js
 
     async def _start_monitor(self) -> None:
         from pynatsd.monitor.http import MonitorServer
@@ -182,6 +191,8 @@ class Server:
             client.close("Server Shutdown")
         if self._ldm_task is not None and self._ldm_task is not asyncio.current_task():
             self._ldm_task.cancel()
+        if self.jetstream is not None:
+            await self.jetstream.shutdown()
         if self.monitor is not None:
             await self.monitor.stop()
         for srv in self._servers:

@@ -272,7 +272,7 @@ def _varz_config(server: Server) -> dict[str, Any]:
         "leaf": {},
         "mqtt": {},
         "websocket": {},
-        "jetstream": {},
+        "jetstream": _varz_jetstream(server),
         "tls_timeout": _num(opts.tls_timeout),
         "write_deadline": int(opts.write_deadline * _NS),
     }
@@ -616,8 +616,43 @@ def gatewayz(server: Server, query: Mapping[str, str]) -> dict[str, Any]:
     return {"server_id": server.server_id, "now": rfc3339(), "outbound_gateways": {}, "inbound_gateways": {}}
 
 
+def _js_stats(server: Server) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    js = server.jetstream
+    if js is None:
+        return None
+    use = js.usage()
+    stats = {"memory": use["memory"], "storage": use["storage"], "reserved_memory": 0, "reserved_storage": 0}
+    stats.update(accounts=len(js.accounts), ha_assets=0)
+    stats["api"] = {"level": 5, "total": js.api_total, "errors": js.api_errors}
+    return stats, use
+
+
+def _varz_jetstream(server: Server) -> dict[str, Any]:
+    running = _js_stats(server)
+    if running is None:
+        return {}
+    stats, _ = running
+    return {
+        "config": server.jetstream.config_info(),
+        "stats": stats,
+        "limits": {"default_max_consumers": 1000},
+    }
+
+
 def jsz(server: Server, query: Mapping[str, str]) -> dict[str, Any]:
-    """JetStream is not running: nats-server's shape for a server without it."""
+    """JetStream usage; nats-server's shape for a server without it when it is off."""
+    running = _js_stats(server)
+    if running is not None:
+        stats, use = running
+        info = {
+            **stats,
+            "server_id": server.server_id,
+            "now": rfc3339(),
+            "config": server.jetstream.config_info(),
+        }
+        info["limits"] = {"default_max_consumers": 1000}
+        total = {k: use[k] for k in ("streams", "consumers", "messages", "bytes")}
+        return {**info, **total, "total": use["streams"]}
     out: dict[str, Any] = dict.fromkeys(("memory", "storage", "reserved_memory", "reserved_storage"), 0)
     out.update(accounts=0, ha_assets=0, api={"level": 0, "total": 0, "errors": 0})
     out.update(server_id=server.server_id, now=rfc3339(), disabled=True)

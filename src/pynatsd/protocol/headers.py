@@ -13,7 +13,9 @@ HDR_LINE: Final = b"NATS/1.0"
 _CRLF: Final = b"\r\n"
 
 
-def build_headers(items: list[tuple[str, str]] | None = None, status: int = 0, description: str = "") -> bytes:
+def build_headers(
+    items: list[tuple[str, str]] | None = None, status: int = 0, description: str = ""
+) -> bytes:
     """A complete header block, ending with the blank line."""
     first = HDR_LINE
     if status:

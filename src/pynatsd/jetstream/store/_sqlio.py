@@ -1,0 +1,352 @@
+# SQLite plumbing of the file store: the schema, record checksums, error mapping and the writer
+# thread that turns queued operations into group commits.
+#
+# Schema (one database per stream):
+#   msgs(seq PK, ts, ttl, size, hcrc, crc, subject, hdr, msg)   the small columns come first, so
+#                                        rebuilding the index on open never reads payload pages
+#   meta(key PK, value, crc)             "format", "marks" (watermarks, totals), "config"
+#   consumers(name PK, config, state, crc)
+# `hcrc` is a CRC32 over (seq, ts, ttl, size, subject) and is checked when the index is rebuilt;
+# `crc` continues it over the header and payload and is checked on every read. Together with
+# `PRAGMA quick_check` on open this turns torn or flipped bytes into StoreCorrupt, never into data.
+#
+# Durability. The database runs in WAL mode. With synchronous=FULL every commit appends the
+# transaction's frames to the WAL and fsyncs it before returning, and SQLite's recovery ignores
+# everything after the last complete, checksummed commit frame: on storage that honours fsync a
+# committed transaction survives kill -9 and power loss, and an uncommitted one vanishes whole.
+# With a sync interval the store uses synchronous=NORMAL (a commit has reached the OS, so it
+# survives kill -9 but not power loss) and checkpoints, which fsync, at most that interval apart.
+#
+# Group commit. The owner thread hands over `(generation, ops)` batches; the writer drains
+# everything queued, applies it atomically (usually one multi-row statement, so one transaction and
+# one fsync, see `apply_ops`), publishes the highest generation committed and calls `on_commit`.
+# While one commit runs the next batches queue up, so the batch size adapts to the disk. After a
+# failed commit the writer stops accepting work; the error is kept for the store to report.
+from __future__ import annotations
+
+import queue
+import sqlite3
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from contextlib import suppress
+from itertools import chain
+from pathlib import Path
+from typing import Any, Final
+
+from .base import StoreCorrupt, StoreError
+
+__all__ = [
+    "FORMAT",
+    "OP_ABOVE",
+    "OP_BELOW",
+    "OP_CONSUMER",
+    "OP_CONSUMER_DEL",
+    "OP_DEL",
+    "OP_ERASE",
+    "OP_META",
+    "OP_PUT",
+    "SCHEMA",
+    "Op",
+    "Writer",
+    "apply_ops",
+    "connect",
+    "record_crcs",
+    "store_error",
+]
+
+FORMAT: Final = b"pynatsd-stream-1"
+Op = tuple[Any, ...]
+OP_PUT: Final = 0  # (OP_PUT, StoreMsg, ttl, size)
+OP_DEL: Final = 1  # (OP_DEL, seq)
+OP_ERASE: Final = 2  # (OP_ERASE, seq)
+OP_BELOW: Final = 3  # (OP_BELOW, seq): every seq < seq
+OP_ABOVE: Final = 4  # (OP_ABOVE, seq): every seq > seq
+OP_META: Final = 5  # (OP_META, key, value)
+OP_CONSUMER: Final = 6  # (OP_CONSUMER, name, config, state)
+OP_CONSUMER_DEL: Final = 7  # (OP_CONSUMER_DEL, name)
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS msgs(
+    seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ttl INTEGER NOT NULL, size INTEGER NOT NULL,
+    hcrc INTEGER NOT NULL, crc INTEGER NOT NULL, subject TEXT NOT NULL, hdr BLOB NOT NULL,
+    msg BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS consumers(
+    name TEXT PRIMARY KEY, config BLOB NOT NULL, state BLOB NOT NULL, crc INTEGER NOT NULL);
+"""
+_HEAD: Final = struct.Struct("<qqqq")
+_CORRUPT_CODES: Final = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+# Every change reaches the database as a row inserted into the TEMP view `ops`, whose INSTEAD OF
+# triggers (one per kind) do the real work. A whole group commit is then ONE multi-row INSERT
+# statement in autocommit mode, which matters because each statement step releases the GIL and
+# getting it back from a busy event loop can cost a full switch interval. Statements come in a few
+# fixed sizes (padded with rows of kind -1, which no trigger handles) so they stay prepared.
+_OPS_SCHEMA: Final = """
+CREATE TEMP VIEW ops(kind, seq, ts, ttl, size, hcrc, crc, subject, hdr, msg)
+    AS SELECT 0, 0, 0, 0, 0, 0, 0, '', x'', x'' WHERE 0;
+CREATE TEMP TRIGGER ops_put INSTEAD OF INSERT ON ops WHEN NEW.kind = 0 BEGIN
+    INSERT INTO msgs VALUES (NEW.seq, NEW.ts, NEW.ttl, NEW.size, NEW.hcrc, NEW.crc, NEW.subject,
+                             NEW.hdr, NEW.msg); END;
+CREATE TEMP TRIGGER ops_del INSTEAD OF INSERT ON ops WHEN NEW.kind = 1 BEGIN
+    DELETE FROM msgs WHERE seq = NEW.seq; END;
+CREATE TEMP TRIGGER ops_erase INSTEAD OF INSERT ON ops WHEN NEW.kind = 2 BEGIN
+    UPDATE msgs SET hdr = zeroblob(length(hdr)), msg = zeroblob(length(msg)) WHERE seq = NEW.seq;
+    DELETE FROM msgs WHERE seq = NEW.seq; END;
+CREATE TEMP TRIGGER ops_below INSTEAD OF INSERT ON ops WHEN NEW.kind = 3 BEGIN
+    DELETE FROM msgs WHERE seq < NEW.seq; END;
+CREATE TEMP TRIGGER ops_above INSTEAD OF INSERT ON ops WHEN NEW.kind = 4 BEGIN
+    DELETE FROM msgs WHERE seq > NEW.seq; END;
+CREATE TEMP TRIGGER ops_meta INSTEAD OF INSERT ON ops WHEN NEW.kind = 5 BEGIN
+    INSERT OR REPLACE INTO meta VALUES (NEW.subject, NEW.msg, NEW.crc); END;
+CREATE TEMP TRIGGER ops_consumer INSTEAD OF INSERT ON ops WHEN NEW.kind = 6 BEGIN
+    INSERT OR REPLACE INTO consumers VALUES (NEW.subject, NEW.hdr, NEW.msg, NEW.crc); END;
+CREATE TEMP TRIGGER ops_consumer_del INSTEAD OF INSERT ON ops WHEN NEW.kind = 7 BEGIN
+    DELETE FROM consumers WHERE name = NEW.subject; END;
+"""
+_SIZES: Final = (4, 16, 64, 256, 1024, 3200)
+_NOP: Final = (-1, None, None, None, None, None, None, None, None, None)
+Row = tuple[Any, ...]
+
+
+def record_crcs(
+    seq: int, ts: int, ttl: int, size: int, subject: bytes, hdr: bytes, msg: bytes
+) -> tuple[int, int]:
+    """(hcrc, crc) of one message record."""
+    hcrc = zlib.crc32(subject, zlib.crc32(_HEAD.pack(seq, ts, ttl, size)))
+    return hcrc, zlib.crc32(msg, zlib.crc32(hdr, hcrc))
+
+
+def store_error(exc: BaseException, what: str) -> StoreError:
+    """Map an sqlite3/OS error to StoreCorrupt (damaged file) or StoreError (anything else)."""
+    code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
+    if code in _CORRUPT_CODES:
+        return StoreCorrupt(f"{what}: {exc}")
+    return StoreError(f"{what}: {exc}")
+
+
+def connect(
+    path: Path, *, sync_interval: float | None, max_db_bytes: int | None = None, writer: bool = False
+) -> sqlite3.Connection:
+    """A connection in autocommit mode with the store's pragmas applied (and `ops` for the writer)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=" + ("FULL" if sync_interval is None else "NORMAL"))
+        conn.execute("PRAGMA cell_size_check=ON")
+        conn.execute("PRAGMA journal_size_limit=67108864")
+        if writer:
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.executescript(_OPS_SCHEMA)
+        if max_db_bytes is not None:
+            page = conn.execute("PRAGMA page_size").fetchall()[0][0]
+            conn.execute(f"PRAGMA max_page_count={max(1, max_db_bytes // page)}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _put_row(
+    op: Op, crc32: Callable[[bytes, int], int] = zlib.crc32, pack: Callable[..., bytes] = _HEAD.pack
+) -> Row:
+    sm, ttl, size = op[1], op[2], op[3]
+    seq, ts, subject, hdr, msg = sm.seq, sm.ts, sm.subject, sm.hdr, sm.msg
+    hcrc = crc32(subject.encode(), crc32(pack(seq, ts, ttl, size), 0))
+    crc = crc32(msg, crc32(hdr, hcrc) if hdr else hcrc)
+    return (OP_PUT, seq, ts, ttl, size, hcrc, crc, subject, hdr, msg)
+
+
+def _keyed_row(op: Op) -> Row:
+    kind = op[0]
+    if kind == OP_META:
+        return (OP_META, None, None, None, None, None, zlib.crc32(op[2]), op[1], None, op[2])
+    if kind == OP_CONSUMER:
+        crc = zlib.crc32(op[3], zlib.crc32(op[2]))
+        return (OP_CONSUMER, None, None, None, None, None, crc, op[1], op[2], op[3])
+    return (OP_CONSUMER_DEL, None, None, None, None, None, None, op[1], None, None)
+
+
+def _reduce(ops: list[Op]) -> list[Row]:
+    """The rows for a run of ops with no truncation in it, where every row commutes with the rest.
+
+    Without truncation a sequence is never reused, so a put deleted later in the same run cancels
+    out, a put that survives is untouched by every delete in the run, and for metadata and
+    consumers only the last value counts (a consumer's key is its name, whether upsert or delete).
+    Rows can therefore be applied in any order.
+    """
+    puts: dict[int, Op] = {}
+    deletes: list[Row] = []
+    below = 0
+    keyed: dict[tuple[bool, str], Row] = {}
+    for op in ops:
+        kind = op[0]
+        if kind == OP_PUT:
+            puts[op[1].seq] = op
+        elif kind in (OP_DEL, OP_ERASE):
+            if puts.pop(op[1], None) is None:
+                deletes.append((kind, op[1], *_NOP[2:]))
+        elif kind == OP_BELOW:
+            below = max(below, op[1])
+            for seq in [s for s in puts if s < below]:
+                del puts[seq]
+        elif kind in (OP_META, OP_CONSUMER, OP_CONSUMER_DEL):
+            keyed[(kind == OP_META, op[1])] = _keyed_row(op)
+        else:
+            raise StoreError(f"unknown store operation {kind}")
+    rows = [_put_row(op) for op in puts.values()]
+    rows.extend(row for row in deletes if row[1] >= below or row[0] == OP_ERASE)
+    if below:
+        rows.append((OP_BELOW, below, *_NOP[2:]))
+    rows.extend(keyed.values())
+    return rows
+
+
+def _statement(size: int) -> str:
+    return "INSERT INTO ops VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * size)
+
+
+def _chunks(rows: list[Row]) -> list[tuple[Any, ...]]:
+    """Flat parameter tuples of at most _SIZES[-1] rows each, padded to a size in _SIZES."""
+    out: list[tuple[Any, ...]] = []
+    for i in range(0, len(rows), _SIZES[-1]):
+        part = rows[i : i + _SIZES[-1]]
+        size = next(n for n in _SIZES if n >= len(part))
+        part.extend([_NOP] * (size - len(part)))
+        out.append(tuple(chain.from_iterable(part)))
+    return out
+
+
+def apply_ops(conn: sqlite3.Connection, ops: list[Op]) -> None:
+    """Apply `ops` atomically: one statement when possible, else one transaction."""
+    segments: list[list[Row]] = []
+    start = 0
+    for i, op in enumerate(ops):
+        if op[0] == OP_ABOVE:
+            segments.append(_reduce(ops[start:i]))
+            segments.append([(OP_ABOVE, op[1], *_NOP[2:])])
+            start = i + 1
+    segments.append(_reduce(ops[start:]))
+    chunks = [chunk for rows in segments if rows for chunk in _chunks(rows)]
+    if not chunks:
+        return
+    if len(chunks) == 1:
+        conn.execute(_statement(len(chunks[0]) // 10), chunks[0])
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    for chunk in chunks:
+        conn.execute(_statement(len(chunk) // 10), chunk)
+    conn.execute("COMMIT")
+
+
+class Writer:
+    """The background thread that owns the write connection of one store."""
+
+    def __init__(
+        self,
+        path: Path,
+        on_commit: Callable[[], None],
+        *,
+        sync_interval: float | None = None,
+        max_db_bytes: int | None = None,
+    ) -> None:
+        self.committed = 0
+        self.error: StoreError | None = None
+        self._path = path
+        self._on_commit = on_commit
+        self._interval = sync_interval
+        self._max_db_bytes = max_db_bytes
+        self._queue: queue.SimpleQueue[tuple[int, list[Op]] | None] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"store-writer:{path.parent.name}", daemon=True
+        )
+        self._thread.start()
+        self._started.wait()
+        if self._start_error is not None:
+            raise store_error(self._start_error, "cannot open the store for writing")
+
+    def submit(self, gen: int, ops: list[Op]) -> None:
+        """Queue batch `gen`; ownership of `ops` passes to the writer."""
+        self._queue.put((gen, ops))
+
+    def wait(self, gen: int, timeout: float | None = None) -> bool:
+        """Block until batch `gen` is committed or the writer failed; True if committed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.committed >= gen or self.error is not None, timeout)
+            return self.committed >= gen
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread and close the connection."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = connect(
+                self._path, sync_interval=self._interval, max_db_bytes=self._max_db_bytes, writer=True
+            )
+        except BaseException as exc:
+            self._start_error = exc
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            self._serve(conn)
+        finally:
+            with suppress(sqlite3.Error):
+                conn.close()
+
+    def _serve(self, conn: sqlite3.Connection) -> None:
+        unsynced_since = 0.0
+        while True:
+            timeout = None
+            if self._interval is not None and unsynced_since:
+                timeout = max(0.0, unsynced_since + self._interval - time.monotonic())
+            try:
+                items = [self._queue.get(timeout=timeout)]
+            except queue.Empty:
+                self._checkpoint(conn)
+                unsynced_since = 0.0
+                continue
+            with suppress(queue.Empty):
+                while True:
+                    items.append(self._queue.get_nowait())
+            batches = [item for item in items if item is not None]
+            if batches:
+                self._commit(conn, batches)
+                if self._interval is not None and not unsynced_since:
+                    unsynced_since = time.monotonic()
+            if None in items:
+                if unsynced_since:
+                    self._checkpoint(conn)
+                return
+
+    def _commit(self, conn: sqlite3.Connection, batches: list[tuple[int, list[Op]]]) -> None:
+        if self.error is None:
+            try:
+                apply_ops(conn, [op for _, ops in batches for op in ops])
+            except (sqlite3.Error, OSError, StoreError) as exc:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                failure = exc if isinstance(exc, StoreError) else store_error(exc, "write failed")
+                with self._cond:
+                    self.error = failure
+                    self._cond.notify_all()
+            else:
+                with self._cond:
+                    self.committed = batches[-1][0]
+                    self._cond.notify_all()
+        self._on_commit()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        if self.error is None:
+            with suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -1,0 +1,183 @@
+# Durable consumer state inside a stream store: delivered and ack-floor sequence pairs, the pending
+# (unacknowledged) deliveries and redelivery counts, with nats-server's update rules.
+#
+# Strategy
+# - One `ConsumerStateStore` per consumer holds the state in memory and applies the rules of
+#   nats-server's consumer store (UpdateDelivered / UpdateAcks), so the consumer layer can use it as
+#   the record of what is pending.
+# - Every change calls `on_change(self, config_changed)`; the owning stream store decides what that
+#   costs. In memory nothing; the file store marks the consumer dirty and writes its encoded state
+#   once in the next group commit, however many updates happened in between.
+# - The encoding is little-endian fixed-width integers: a header (version, the two sequence pairs,
+#   the entry counts), then pending as (stream seq, consumer seq, ts) triples, then redelivered as
+#   (stream seq, count) pairs. The file store adds a checksum around it.
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Final
+
+from .base import AckPolicy, ConsumerState, Pending, SequencePair, StoreCorrupt, StoreError
+
+__all__ = ["ConsumerStateStore", "decode_state", "encode_state"]
+
+_HEAD: Final = struct.Struct("<BQQQQII")
+_VERSION: Final = 1
+
+
+def encode_state(state: ConsumerState) -> bytes:
+    """Serialise a consumer state."""
+    pending = state.pending
+    redelivered = state.redelivered
+    head = _HEAD.pack(_VERSION, *state.delivered, *state.ack_floor, len(pending), len(redelivered))
+    flat_p = [v for sseq, p in pending.items() for v in (sseq, p.consumer_seq, p.ts)]
+    flat_r = [v for item in redelivered.items() for v in item]
+    return b"".join(
+        (
+            head,
+            struct.pack(f"<{len(flat_p)}q", *flat_p),
+            struct.pack(f"<{len(flat_r)}Q", *flat_r),
+        )
+    )
+
+
+def decode_state(data: bytes) -> ConsumerState:
+    """Parse what `encode_state` produced.
+
+    Raises:
+        StoreCorrupt: the bytes are not a valid encoding.
+    """
+    try:
+        version, dc, ds, ac, as_, np, nr = _HEAD.unpack_from(data)
+        if version != _VERSION or len(data) != _HEAD.size + 24 * np + 16 * nr:
+            raise StoreCorrupt("consumer state has a bad version or length")
+        flat_p = struct.unpack_from(f"<{3 * np}q", data, _HEAD.size)
+        flat_r = struct.unpack_from(f"<{2 * nr}Q", data, _HEAD.size + 24 * np)
+    except struct.error as exc:
+        raise StoreCorrupt(f"consumer state does not decode: {exc}") from None
+    pending = {flat_p[i]: Pending(flat_p[i + 1], flat_p[i + 2]) for i in range(0, len(flat_p), 3)}
+    redelivered = {flat_r[i]: flat_r[i + 1] for i in range(0, len(flat_r), 2)}
+    return ConsumerState(SequencePair(dc, ds), SequencePair(ac, as_), pending, redelivered)
+
+
+class ConsumerStateStore:
+    """A consumer's persisted state, following nats-server's consumer store rules."""
+
+    def __init__(
+        self,
+        name: str,
+        on_change: Callable[[ConsumerStateStore, bool], None],
+        on_delete: Callable[[str], None],
+        state: ConsumerState | None = None,
+        config: bytes = b"",
+    ) -> None:
+        self._name = name
+        self._on_change = on_change
+        self._on_delete = on_delete
+        self._state = state if state is not None else ConsumerState()
+        self._config = config
+        self.ack_policy: AckPolicy = "explicit"
+        self.max_deliver = -1
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def config(self) -> bytes:
+        return self._config
+
+    def update_config(
+        self, config: bytes, *, ack_policy: AckPolicy = "explicit", max_deliver: int = -1
+    ) -> None:
+        self._config = bytes(config)
+        self.ack_policy = ack_policy
+        self.max_deliver = max_deliver
+        self._on_change(self, True)
+
+    def state(self) -> ConsumerState:
+        return self._state.copy()
+
+    def encoded_state(self) -> bytes:
+        return encode_state(self._state)
+
+    def update(self, state: ConsumerState) -> None:
+        if state.ack_floor.consumer > state.delivered.consumer:
+            raise StoreError("bad ack floor for consumer")
+        if state.ack_floor.stream > state.delivered.stream:
+            raise StoreError("bad ack floor for stream")
+        for seq in state.pending:
+            if seq <= state.ack_floor.stream or seq > state.delivered.stream:
+                raise StoreError(f"bad pending entry, sequence [{seq}] out of range")
+        self._state = state.copy()
+        self._on_change(self, False)
+
+    def update_delivered(self, dseq: int, sseq: int, dc: int, ts: int) -> None:
+        st = self._state
+        if dc != 1 and self.ack_policy == "none":
+            raise StoreError("redelivery with ack policy none")
+        if dseq <= st.ack_floor.consumer:
+            return
+        if self.ack_policy == "none":
+            if dseq > st.delivered.consumer:
+                st.delivered = SequencePair(dseq, st.delivered.stream)
+                st.ack_floor = SequencePair(dseq, st.ack_floor.stream)
+            if sseq > st.delivered.stream:
+                st.delivered = SequencePair(st.delivered.consumer, sseq)
+                st.ack_floor = SequencePair(st.ack_floor.consumer, sseq)
+            self._on_change(self, False)
+            return
+        if sseq <= st.delivered.stream:
+            p = st.pending.get(sseq)
+            if p is not None:
+                st.pending[sseq] = Pending(p.consumer_seq, ts)
+        else:
+            st.pending[sseq] = Pending(dseq, ts)
+        st.delivered = SequencePair(max(dseq, st.delivered.consumer), max(sseq, st.delivered.stream))
+        if dc > 1:
+            if 0 < self.max_deliver < dc:
+                st.pending.pop(sseq, None)
+            if st.redelivered.get(sseq, 0) < dc - 1:
+                st.redelivered[sseq] = dc - 1
+        self._on_change(self, False)
+
+    def update_acks(self, dseq: int, sseq: int) -> None:
+        st = self._state
+        if self.ack_policy == "none":
+            raise StoreError("ack with ack policy none")
+        if dseq <= st.ack_floor.consumer:
+            return
+        if sseq not in st.pending:
+            st.redelivered.pop(sseq, None)
+            raise StoreError(f"stream sequence {sseq} is not pending")
+        if self.ack_policy == "all":
+            st.ack_floor = SequencePair(dseq, sseq)
+            for seq in [s for s in st.pending if s <= sseq]:
+                del st.pending[seq]
+                st.redelivered.pop(seq, None)
+        else:
+            self._ack_explicit(st, dseq, sseq)
+        self._on_change(self, False)
+
+    @staticmethod
+    def _ack_explicit(st: ConsumerState, dseq: int, sseq: int) -> None:
+        p = st.pending.pop(sseq)
+        if 0 < p.consumer_seq < dseq:
+            dseq = p.consumer_seq
+        if not st.pending:
+            st.ack_floor = st.delivered
+        elif dseq == st.ack_floor.consumer + 1:
+            st.ack_floor = SequencePair(dseq, sseq)
+            if st.delivered.consumer > dseq:
+                nxt = ConsumerStateStore._next_pending(st, sseq)
+                if nxt and st.pending[nxt].consumer_seq > 0:
+                    st.ack_floor = SequencePair(st.pending[nxt].consumer_seq - 1, nxt - 1)
+        st.redelivered.pop(sseq, None)
+
+    @staticmethod
+    def _next_pending(st: ConsumerState, sseq: int) -> int:
+        if st.delivered.stream - sseq <= len(st.pending):
+            return next((s for s in range(sseq + 1, st.delivered.stream + 1) if s in st.pending), 0)
+        return min((s for s in st.pending if s > sseq), default=0)
+
+    def delete(self) -> None:
+        self._on_delete(self._name)

@@ -1,0 +1,330 @@
+# A stream: captures the messages published on its subjects into its store and answers with a
+# PubAck, with nats-server's publish semantics.
+#
+# Theory of operation. The stream holds an internal subscription on each of its subjects, so a
+# publish reaches it on the publisher's turn of the event loop, like any subscriber. process() runs
+# the checks in nats-server's order (sealed, size, Nats-Expected-Stream, Nats-Msg-Id dedup,
+# Nats-Expected-Last-Msg-Id / -Last-Sequence / -Last-Subject-Sequence, rollup, TTL, discard-new
+# limits), stores the message (the store assigns the sequence at once), applies the discard-old
+# limits and the rollup, and queues the PubAck. PubAcks are not sent until the store has made the
+# message durable: every ack queued in one loop pass waits on one store flush (group commit), so an
+# acknowledged message survives kill -9.
+#
+# Retention: limits (max_msgs, max_bytes, max_age, max_msgs_per_subject) is enforced here; interest
+# and workqueue retention remove messages as consumers acknowledge them (consumer layer).
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from pynatsd.core.internal import publish_internal, subscribe_internal, unsubscribe_internal
+from pynatsd.jetstream.errors import JSError, js_error
+from pynatsd.jetstream.jsonutil import encode
+from pynatsd.jetstream.store import StoreError, StreamStore
+from pynatsd.jetstream.types_api import PubAck, PubAckResponse, encode_pub_ack
+from pynatsd.protocol.headers import get_header
+
+if TYPE_CHECKING:
+    from pynatsd.core.subscription import Subscription
+    from pynatsd.jetstream.engine import JSAccount
+    from pynatsd.jetstream.types_stream import StreamConfig
+
+__all__ = ["Stream"]
+
+NS = 1_000_000_000
+_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": NS, "m": 60 * NS, "h": 3600 * NS}
+
+
+def parse_ttl(value: bytes) -> int:
+    """Nats-TTL: a Go duration or a number of seconds; "never" is -1. Returns ns, or raises ValueError."""
+    text = value.decode().strip()
+    if text == "never":
+        return -1
+    if text.isdigit():
+        return int(text) * NS
+    total = 0
+    num = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            num += ch
+            i += 1
+            continue
+        unit = text[i : i + 2] if text[i : i + 2] in _UNITS else ch
+        if unit not in _UNITS or not num:
+            raise ValueError(text)
+        total += int(float(num) * _UNITS[unit])
+        num = ""
+        i += len(unit)
+    if num or total <= 0:
+        raise ValueError(text)
+    return total
+
+
+class Stream:
+    def __init__(self, jsa: JSAccount, config: StreamConfig, store: StreamStore, created: int) -> None:
+        self.jsa = jsa
+        self.config = config
+        self.store = store
+        self.created = created
+        self.name = config.name
+        self._subs: list[Subscription] = []
+        # Nats-Msg-Id -> (sequence, time stored in ns), oldest first, for the duplicate window.
+        self._dedup: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._last_msg_id = ""
+        self._acks: list[tuple[bytes, bytes]] = []
+        self._flushing = False
+        self._expiry: asyncio.TimerHandle | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        account = self.jsa.account
+        for subject in self.config.subjects or ():
+            self._subs.append(subscribe_internal(account, subject.encode(), self._on_msg))
+        self._schedule_expiry()
+
+    def stop(self) -> None:
+        for sub in self._subs:
+            unsubscribe_internal(self.jsa.account, sub)
+        self._subs.clear()
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+
+    def apply_limits(self) -> None:
+        """Enforce the current limits on everything stored (after an update that lowered them)."""
+        if self.config.max_msgs_per_subject > 0:
+            for subject in self.store.subjects_state():
+                self._enforce_limits(subject)
+        self._enforce_limits()
+        self._schedule_expiry()
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def _on_msg(self, sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+        hdr = msg[:hdr_len] if hdr_len else b""
+        payload = msg[hdr_len:] if hdr_len else msg
+        result = self.process(subject.decode(errors="replace"), hdr, payload)
+        if not reply:
+            return
+        if isinstance(result, JSError):
+            self._queue_ack(reply, encode(PubAckResponse(error=result, ack=PubAck(stream=self.name))))
+            return
+        seq, duplicate = result
+        self._queue_ack(reply, encode_pub_ack(self.name, seq, domain=self.jsa.domain, duplicate=duplicate))
+
+    def process(self, subject: str, hdr: bytes, payload: bytes) -> tuple[int, bool] | JSError:
+        """Store one published message; (sequence, duplicate) or the error for the PubAck."""
+        cfg = self.config
+        if cfg.sealed:
+            return js_error("JSStreamSealedErr")
+        if cfg.max_msg_size > 0 and len(hdr) + len(payload) > cfg.max_msg_size:
+            return js_error("JSStreamMessageExceedsMaximumErr")
+        msg_id = ""
+        ttl = 0
+        rollup = b""
+        if hdr:
+            checked = self._check_headers(subject, hdr)
+            if isinstance(checked, JSError):
+                return checked
+            if isinstance(checked, int):
+                return checked, True
+            msg_id, ttl, rollup = checked
+        limit = self._discard_new_check(subject, hdr, payload)
+        if limit is not None:
+            return limit
+        try:
+            seq, ts = self.store.store_msg(subject, hdr, payload, ttl)
+        except StoreError as e:
+            return js_error("JSStreamStoreFailedF", err=str(e))
+        if msg_id:
+            self._remember_msg_id(msg_id, seq, ts)
+        if rollup:
+            self._rollup(subject, seq, rollup)
+        self._enforce_limits(subject)
+        if ttl or cfg.max_age:
+            self.note_ttl()
+        self.jsa.on_stored(self, subject, seq)
+        return seq, False
+
+    def _check_headers(self, subject: str, hdr: bytes) -> tuple[str, int, bytes] | int | JSError:
+        """The Nats-* publish headers: (msg id, ttl, rollup), a duplicate's sequence, or an error."""
+        cfg = self.config
+        expected = get_header(hdr, b"Nats-Expected-Stream")
+        if expected is not None and expected.decode() != self.name:
+            return js_error("JSStreamNotMatchErr")
+        msg_id = (get_header(hdr, b"Nats-Msg-Id") or b"").decode()
+        if msg_id:
+            dup = self._duplicate(msg_id)
+            if dup:
+                return dup
+        last_id = get_header(hdr, b"Nats-Expected-Last-Msg-Id")
+        if last_id is not None and last_id.decode() != self._last_msg_id:
+            return js_error("JSStreamWrongLastMsgIDErrF", id=self._last_msg_id)
+        state_last = self.store.state().last_seq
+        last_seq = get_header(hdr, b"Nats-Expected-Last-Sequence")
+        if last_seq is not None and _as_int(last_seq) != state_last:
+            return js_error("JSStreamWrongLastSequenceErrF", seq=state_last)
+        subj_seq = get_header(hdr, b"Nats-Expected-Last-Subject-Sequence")
+        if subj_seq is not None:
+            on = (get_header(hdr, b"Nats-Expected-Last-Subject-Sequence-Subject") or b"").decode() or subject
+            last = self.store.load_last(on)
+            have = last.seq if last is not None else 0
+            if _as_int(subj_seq) != have:
+                return js_error("JSStreamWrongLastSequenceErrF", seq=have)
+        rollup = get_header(hdr, b"Nats-Rollup") or b""
+        if rollup:
+            if not cfg.allow_rollup_hdrs:
+                return js_error("JSStreamRollupFailedF", err="rollup not permitted")
+            if rollup not in (b"sub", b"all"):
+                return js_error("JSStreamRollupFailedF", err=f"rollup value invalid: {rollup.decode()!r}")
+        ttl = 0
+        ttl_hdr = get_header(hdr, b"Nats-TTL")
+        if ttl_hdr is not None:
+            if not cfg.allow_msg_ttl:
+                return js_error("JSMessageTTLDisabledErr")
+            try:
+                ttl = parse_ttl(ttl_hdr)
+            except ValueError:
+                return js_error("JSMessageTTLInvalidErr")
+        return msg_id, ttl, rollup
+
+    def _discard_new_check(self, subject: str, hdr: bytes, payload: bytes) -> JSError | None:
+        cfg = self.config
+        if cfg.discard != "new":
+            return None
+        state = self.store.state()
+        if cfg.max_msgs > 0 and state.msgs >= cfg.max_msgs:
+            return js_error("JSStreamStoreFailedF", err="maximum messages exceeded")
+        if cfg.max_bytes > 0 and state.bytes + self.store.msg_size(subject, hdr, payload) > cfg.max_bytes:
+            return js_error("JSStreamStoreFailedF", err="maximum bytes exceeded")
+        if (
+            cfg.discard_new_per_subject
+            and cfg.max_msgs_per_subject > 0
+            and self.store.subject_state(subject).msgs >= cfg.max_msgs_per_subject
+        ):
+            return js_error("JSStreamStoreFailedF", err="maximum messages per subject exceeded")
+        return None
+
+    # -- dedup ---------------------------------------------------------------------------------
+
+    def _duplicate(self, msg_id: str) -> int:
+        self._expire_msg_ids()
+        entry = self._dedup.get(msg_id)
+        return entry[0] if entry is not None else 0
+
+    def _remember_msg_id(self, msg_id: str, seq: int, ts: int) -> None:
+        self._last_msg_id = msg_id
+        if self.config.duplicate_window > 0:
+            self._dedup[msg_id] = (seq, ts)
+            self._dedup.move_to_end(msg_id)
+
+    def _expire_msg_ids(self) -> None:
+        horizon = time.time_ns() - self.config.duplicate_window
+        dedup = self._dedup
+        while dedup:
+            msg_id, (_, ts) = next(iter(dedup.items()))
+            if ts >= horizon:
+                return
+            del dedup[msg_id]
+
+    def rebuild_dedup(self) -> None:
+        """After a restart: recover the msg ids still inside the duplicate window from the store."""
+        window = self.config.duplicate_window
+        if window <= 0:
+            return
+        seq = max(self.store.seq_for_time(time.time_ns() - window), self.store.state().first_seq)
+        while True:
+            sm = self.store.load_next(">", seq)
+            if sm is None:
+                return
+            msg_id = get_header(sm.hdr, b"Nats-Msg-Id") if sm.hdr else None
+            if msg_id:
+                self._remember_msg_id(msg_id.decode(), sm.seq, sm.ts)
+            seq = sm.seq + 1
+
+    # -- limits --------------------------------------------------------------------------------
+
+    def _rollup(self, subject: str, seq: int, rollup: bytes) -> None:
+        if rollup == b"all":
+            self.store.compact(seq)
+        else:
+            self.store.purge(subject=subject, seq=seq)
+
+    def _enforce_limits(self, subject: str = "") -> None:
+        cfg = self.config
+        store = self.store
+        if cfg.max_msgs_per_subject > 0 and subject:
+            while store.subject_state(subject).msgs > cfg.max_msgs_per_subject:
+                first = store.subject_state(subject).first
+                if not store.remove(first):
+                    break
+        if cfg.discard == "new":
+            return
+        state = store.state()
+        while (cfg.max_msgs > 0 and state.msgs > cfg.max_msgs) or (
+            cfg.max_bytes > 0 and state.bytes > cfg.max_bytes
+        ):
+            if not store.remove(state.first_seq):
+                break
+            state = store.state()
+
+    def _schedule_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        at = self.store.next_expiry(self.config.max_age)
+        if at:
+            delay = max((at - time.time_ns()) / NS, 0.0) + 0.001
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        for seq in self.store.expired(time.time_ns(), self.config.max_age):
+            self.store.remove(seq)
+        self._schedule_expiry()
+
+    def note_ttl(self) -> None:
+        """A message with a TTL or the first message under max_age: make sure expiry is scheduled."""
+        if self._expiry is None:
+            self._schedule_expiry()
+
+    # -- acks ----------------------------------------------------------------------------------
+
+    def _queue_ack(self, reply: bytes, body: bytes) -> None:
+        self._acks.append((reply, body))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._commit)
+
+    def _commit(self) -> None:
+        acks = self._acks
+        self._acks = []
+        self._flushing = False
+        fut = self.store.flush()
+        if fut.done():
+            self._send_acks(acks, fut)
+        else:
+            fut.add_done_callback(lambda f: self._send_acks(acks, f))
+
+    def _send_acks(self, acks: list[tuple[bytes, bytes]], fut: asyncio.Future[None]) -> None:
+        account = self.jsa.account
+        if fut.cancelled() or fut.exception() is not None:
+            err = js_error("JSStreamStoreFailedF", err=str(fut.exception() or "store closed"))
+            body = encode(PubAckResponse(error=err, ack=PubAck(stream=self.name)))
+            for reply, _ in acks:
+                publish_internal(account, reply, b"", body)
+            return
+        for reply, body in acks:
+            publish_internal(account, reply, b"", body)
+
+
+def _as_int(value: bytes) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return -1
