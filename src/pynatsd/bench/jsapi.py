@@ -57,6 +57,9 @@ class JsApi:
             raise JsError(f"{_API}{api}: status {frame.status}")
         resp: dict[str, Any] = json.loads(frame.payload)
         err = resp.get("error")
+        if err and "not available" in str(err.get("description", "")):
+            # A server that says it lacks the feature: the scenario is n/a, not a failure.
+            raise NoJetStream(f"{_API}{api}: {err['description']}")
         if err:
             raise JsError(f"{_API}{api}: {err.get('description', err)} (code {err.get('err_code', '?')})")
         return resp
