@@ -181,7 +181,14 @@ class ClientParser:
             if nl < 0:
                 self._buf = self._check_partial(buf, pos, end)
                 return
-            if buf.startswith(b"PUB ", pos) and not self.auth_pending:
+            if (
+                buf[pos] == 80  # "PUB ", tested byte by byte: cheapest when compiled
+                and nl - pos > 4
+                and buf[pos + 1] == 85
+                and buf[pos + 2] == 66
+                and buf[pos + 3] == 32
+                and not self.auth_pending
+            ):
                 # Fast path for the common `PUB subject [reply] size` with its payload at hand.
                 # Anything unusual (tabs, CRs, pedantic, limits) takes the general path below.
                 arg = buf[pos + 4 : nl - 1 if buf[nl - 1] == 13 else nl]
@@ -201,8 +208,8 @@ class ClientParser:
                     and reply
                     and size <= self.max_payload
                     and not self.pedantic
-                    and b"\t" not in arg
-                    and b"\r" not in arg
+                    and 9 not in arg  # a tab or a CR: the general path splits as nats-server does
+                    and 13 not in arg
                     and len(arg) <= self.max_control_line
                 ):
                     if n == 2:
