@@ -194,6 +194,40 @@ async def test_js_direct_get(js: Any, js_server: Server, nc: Any) -> None:
     assert msg.headers["Status"] == "404"
 
 
+async def test_js_direct_get_without_allow_direct_is_no_responders(
+    js: Any, js_server: Server, nc: Any
+) -> None:
+    await js.add_stream(name="ND", subjects=["nd"])
+    await js.publish("nd", b"x")
+    client = await nc(js_server)
+    for subject in ("$JS.API.DIRECT.GET.ND", "$JS.API.DIRECT.GET.NOPE", "$JS.API.DIRECT.GET.ND.nd"):
+        with pytest.raises(nats.errors.NoRespondersError):
+            await client.request(subject, b'{"seq":1}' if subject.count(".") == 4 else b"", timeout=2)
+    await js.update_stream(StreamConfig(name="ND", subjects=["nd"], allow_direct=True))
+    msg = await client.request("$JS.API.DIRECT.GET.ND.nd", b"", timeout=2)
+    assert msg.data == b"x"
+    msg = await client.request("$JS.API.DIRECT.GET.ND", b'{"seq":1,"no_hdr":true}', timeout=2)
+    assert msg.data == b"x"
+    assert not msg.headers
+    msg = await client.request("$JS.API.DIRECT.GET.ND", b"{}", timeout=2)
+    assert (msg.headers["Status"], msg.headers["Description"]) == ("408", "Empty Request")
+
+
+async def test_js_api_request_without_reply_is_carried_out(js: Any, js_server: Server, nc: Any) -> None:
+    client = await nc(js_server)
+    await client.publish("$JS.API.STREAM.CREATE.Q", b'{"name":"Q","subjects":["q"]}')
+    await client.flush()
+    assert (await js.stream_info("Q")).config.subjects == ["q"]
+    # As in nats-server: an account info does not count itself, a failed message get counts as a
+    # request and an error, a successful one is not counted at all.
+    before = (await js.account_info()).api
+    await client.request("$JS.API.STREAM.MSG.GET.Q", b'{"seq":1}', timeout=2)
+    await js.publish("q", b"x")
+    await client.request("$JS.API.STREAM.MSG.GET.Q", b'{"seq":1}', timeout=2)
+    after = (await js.account_info()).api
+    assert (after.total, after.errors) == (before.total + 2, before.errors + 1)
+
+
 async def test_js_bad_requests_get_nats_server_errors(js: Any, js_server: Server, nc: Any) -> None:
     client = await nc(js_server)
     resp = await client.request("$JS.API.STREAM.CREATE.X", b'{"name":"X","rollup_hdrs":true}', timeout=2)

@@ -121,8 +121,9 @@ def _deliver_one(src: ClientConnection | None, sub: Subscription, frames: _Frame
         cb = sub.callback
         if cb is None:
             return False
-        cb(sub, frames.subject, frames.reply, frames.hdr_len, frames.payload)
-        return True
+        # An internal subscriber that returns False declined the message: it does not count as
+        # interest (so a request can still get the no-responders status).
+        return cb(sub, frames.subject, frames.reply, frames.hdr_len, frames.payload) is not False
     if c is src and not c.echo:
         return False
     if sub.max and sub.delivered >= sub.max:

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["InternalCallback", "publish_internal", "subscribe_internal", "unsubscribe_internal"]
 
 # callback(sub, subject, reply, hdr_len, msg): `msg` holds the header block (hdr_len bytes) and then
-# the payload.
-InternalCallback = Callable[[Subscription, bytes, bytes, int, bytes], None]
+# the payload. A callback that returns False declines the message, which then does not count as
+# delivered (a requester with no other responder gets the no-responders status).
+InternalCallback = Callable[[Subscription, bytes, bytes, int, bytes], "bool | None"]
 
 
 def subscribe_internal(

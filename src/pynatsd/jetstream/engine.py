@@ -4,7 +4,10 @@
 # store directory (`<store_dir>/jetstream`, as nats-server lays it out), reloads every file stream of
 # each account with its configuration and messages, and subscribes the account to `$JS.API.>`, whose
 # requests api.py answers. A server without JetStream has no such subscription, so API requests get
-# the no-responders status, as from nats-server.
+# the no-responders status, as from nats-server. A stream with allow_direct also has its own
+# subscriptions for direct gets (`$JS.API.DIRECT.GET.<stream>` and `...<stream>.>`), kept in step
+# with its configuration here; the `$JS.API.>` subscription declines direct gets, so a direct get for
+# any other stream gets no responders too.
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from pynatsd.core.internal import subscribe_internal, unsubscribe_internal
+from pynatsd.jetstream.advisories import stream_action
 from pynatsd.jetstream.errors import JSError
 from pynatsd.jetstream.jsonutil import encode
 from pynatsd.jetstream.store import FileStore, MemoryStore, StoreError, StreamStore, list_streams, streams_dir
@@ -120,15 +124,43 @@ class JSAccount:
         self.streams: dict[str, Stream] = {}
         self.domain = js.domain
         self._api_sub: Subscription | None = None
+        self._direct_subs: dict[str, list[Subscription]] = {}
         self.dir = streams_dir(js.store_dir, account.name)
 
     def subscribe_api(self) -> None:
         from pynatsd.jetstream.api import handle_api
 
-        def on_request(sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
-            handle_api(self, subject, reply, msg[:hdr_len], msg[hdr_len:])
+        def on_request(
+            sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes
+        ) -> bool | None:
+            return handle_api(self, subject, reply, msg[:hdr_len], msg[hdr_len:])
 
         self._api_sub = subscribe_internal(self.account, b"$JS.API.>", on_request)
+
+    def sync_direct(self, name: str) -> None:
+        """Subscribe or unsubscribe a stream's direct get subjects to match its allow_direct."""
+        from pynatsd.jetstream.api_msg import direct_get, direct_get_last
+
+        for sub in self._direct_subs.pop(name, ()):
+            unsubscribe_internal(self.account, sub)
+        stream = self.streams.get(name)
+        if stream is None or not stream.config.allow_direct:
+            return
+
+        def by_request(sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+            if (current := self.streams.get(name)) is not None:
+                direct_get(self, current, reply, msg[:hdr_len], msg[hdr_len:])
+
+        def by_subject(sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+            if (current := self.streams.get(name)) is not None:
+                name_subject = subject.decode(errors="replace")
+                direct_get_last(self, current, name_subject, reply, msg[:hdr_len], msg[hdr_len:])
+
+        base = b"$JS.API.DIRECT.GET." + name.encode()
+        self._direct_subs[name] = [
+            subscribe_internal(self.account, base, by_request),
+            subscribe_internal(self.account, base + b".>", by_subject),
+        ]
 
     def load(self) -> None:
         """Reopen the account's file streams after a restart."""
@@ -155,6 +187,7 @@ class JSAccount:
             stream.rebuild_dedup()
             self.streams[name] = stream
             stream.start()
+            self.sync_direct(name)
             st = store.state()
             self.js.server.log.info(
                 f"  Restored {st.msgs:,} messages for stream '{self.account.name} > {name}' in {0:.0f}ms"
@@ -173,6 +206,8 @@ class JSAccount:
         stream = Stream(self, cfg, store, created)
         self.streams[cfg.name] = stream
         stream.start()
+        self.sync_direct(cfg.name)
+        stream_action(self, cfg.name, "create")
         return stream
 
     def update_stream(self, stream: Stream, cfg: StreamConfig) -> None:
@@ -181,11 +216,15 @@ class JSAccount:
         stream.store.save_meta(_encode_meta(stream.created, cfg))
         stream.start()
         stream.apply_limits()
+        self.sync_direct(stream.name)
+        stream_action(self, cfg.name, "modify")
 
     def delete_stream(self, stream: Stream) -> None:
         stream.stop()
         del self.streams[stream.name]
+        self.sync_direct(stream.name)
         stream.store.delete()
+        stream_action(self, stream.name, "delete")
 
     def on_stored(self, stream: Stream, subject: str, seq: int) -> None:
         """A message was stored: the hook consumers attach to."""
@@ -193,6 +232,10 @@ class JSAccount:
     async def close(self) -> None:
         if self._api_sub is not None:
             unsubscribe_internal(self.account, self._api_sub)
+        for subs in self._direct_subs.values():
+            for sub in subs:
+                unsubscribe_internal(self.account, sub)
+        self._direct_subs.clear()
         for stream in self.streams.values():
             stream.stop()
             try:

@@ -196,11 +196,12 @@ def _lookup(cls: type[msgspec.Struct]) -> tuple[dict[str, FieldSpec], dict[str, 
 
 
 class _Walker:
-    __slots__ = ("data", "root")
+    __slots__ = ("data", "root", "strict")
 
-    def __init__(self, data: bytes, root: str) -> None:
+    def __init__(self, data: bytes, root: str, strict: bool = True) -> None:
         self.data = data
         self.root = root
+        self.strict = strict
 
     def mismatch(self, node: Node, kind: Kind, path: list[str | int], literal: bool = False) -> GoJSONError:
         what = f"number {node.value}" if literal else node.kind
@@ -221,6 +222,8 @@ class _Walker:
         for key, child in members:
             spec = exact.get(key) or folded.get(key.casefold())
             if spec is None:
+                if not self.strict:
+                    continue
                 raise GoJSONError(f"json: unknown field {go_quote(key)}")
             sub = [*path, spec.name]
             if child.kind == "null" and spec.kind.tag != "enum":
@@ -338,15 +341,18 @@ def _base64(text: str) -> bytes:
         raise GoJSONError("illegal base64 data at input byte 0") from None
 
 
-def decode(data: bytes | bytearray | memoryview, cls: type[T], *, root: str | None = None) -> T:
+def decode(
+    data: bytes | bytearray | memoryview, cls: type[T], *, root: str | None = None, strict: bool = True
+) -> T:
     """Decode a request body into `cls` like nats-server does; raise GoJSONError with its message.
 
     `root` is the Go struct name used in field paths; it defaults to the Go type name without its
-    package (`StreamConfigRequest`).
+    package (`StreamConfigRequest`). `strict=False` skips unknown fields, like a plain
+    json.Unmarshal (direct get decodes that way).
     """
     raw = bytes(data)
     go_name = go_type_name(cls)
-    walker = _Walker(raw, root or go_name.rpartition(".")[2])
+    walker = _Walker(raw, root or go_name.rpartition(".")[2], strict)
     top = Kind("struct", go_name, struct=cls)
     target: dict[str, Any] = {}
     for node in scan_values(raw):

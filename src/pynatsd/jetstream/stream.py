@@ -12,6 +12,13 @@
 #
 # Retention: limits (max_msgs, max_bytes, max_age, max_msgs_per_subject) is enforced here; interest
 # and workqueue retention remove messages as consumers acknowledge them (consumer layer).
+#
+# Optional features are resolved once per configuration (start()), so a stream without them pays
+# one attribute test each: the input subject transform (applied before anything else), republish
+# (after storing, with Nats-Stream/-Subject/-Sequence/-Time-Stamp/-Last-Sequence, as nats-server
+# 2.15 writes them), subject delete markers (when max_age or a TTL removes the last message of a
+# subject, a `Nats-Marker-Reason: MaxAge` message with the marker TTL takes its place, ADR-43), and
+# the followers (mirrors and sources in sourcing.py) woken after each store.
 from __future__ import annotations
 
 import asyncio
@@ -21,14 +28,18 @@ from typing import TYPE_CHECKING
 
 from pynatsd.core.internal import publish_internal, subscribe_internal, unsubscribe_internal
 from pynatsd.jetstream.errors import JSError, js_error
-from pynatsd.jetstream.jsonutil import encode
-from pynatsd.jetstream.store import StoreError, StreamStore
+from pynatsd.jetstream.jsonutil import encode, format_go_time, go_quote
+from pynatsd.jetstream.sourcing import start_links, stop_links
+from pynatsd.jetstream.store import StoreError, StoreMsg, StreamStore
+from pynatsd.jetstream.transform import SubjectTransform, compile_transform
 from pynatsd.jetstream.types_api import PubAck, PubAckResponse, encode_pub_ack
+from pynatsd.monitor.endpoints import go_duration
 from pynatsd.protocol.headers import get_header
 
 if TYPE_CHECKING:
     from pynatsd.core.subscription import Subscription
     from pynatsd.jetstream.engine import JSAccount
+    from pynatsd.jetstream.sourcing import SourceLink
     from pynatsd.jetstream.types_stream import StreamConfig
 
 __all__ = ["Stream"]
@@ -38,12 +49,18 @@ _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": NS, "m": 60 
 
 
 def parse_ttl(value: bytes) -> int:
-    """Nats-TTL: a Go duration or a number of seconds; "never" is -1. Returns ns, or raises ValueError."""
+    """Nats-TTL: a Go duration or a number of seconds, at least 1s and kept in whole seconds as
+    nats-server does; "never" is -1. Returns ns, or raises ValueError."""
     text = value.decode().strip()
     if text == "never":
         return -1
-    if text.isdigit():
-        return int(text) * NS
+    total = int(text) * NS if text.isdigit() else _parse_duration(text)
+    if total < NS:
+        raise ValueError(text)
+    return total - total % NS
+
+
+def _parse_duration(text: str) -> int:
     total = 0
     num = ""
     i = 0
@@ -59,7 +76,7 @@ def parse_ttl(value: bytes) -> int:
         total += int(float(num) * _UNITS[unit])
         num = ""
         i += len(unit)
-    if num or total <= 0:
+    if num:
         raise ValueError(text)
     return total
 
@@ -78,14 +95,42 @@ class Stream:
         self._acks: list[tuple[bytes, bytes]] = []
         self._flushing = False
         self._expiry: asyncio.TimerHandle | None = None
+        # Mirrors/sources of this stream, and the links of other streams that copy from it.
+        self.links: dict[str, SourceLink] = {}
+        self.followers: list[SourceLink] = []
+        self._started = False
+        self._derive()
+
+    def _derive(self) -> None:
+        """Resolve the optional features of the current config once, for the publish path."""
+        cfg = self.config
+        itr = cfg.subject_transform
+        self._itr = compile_transform(itr.src, itr.dest) if itr is not None else None
+        rp = cfg.republish
+        self._rp: SubjectTransform | None = None
+        self._rp_headers_only = False
+        if rp is not None and rp.dest:
+            self._rp = SubjectTransform(rp.src, rp.dest)
+            self._rp_headers_only = rp.headers_only
+        self._marker_ttl = cfg.subject_delete_marker_ttl if cfg.allow_msg_ttl else 0
+        self._marker_floor = self._marker_ttl - self._marker_ttl % NS  # TTLs compare in whole seconds
+        self._marker_hdr = b""
+        if self._marker_ttl > 0:
+            ttl = go_duration(self._marker_ttl).encode()
+            self._marker_hdr = (
+                b"NATS/1.0\r\nNats-Marker-Reason: MaxAge\r\nNats-TTL: %b\r\nNats-Rollup: sub\r\n\r\n" % ttl
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._derive()
         account = self.jsa.account
         for subject in self.config.subjects or ():
             self._subs.append(subscribe_internal(account, subject.encode(), self._on_msg))
         self._schedule_expiry()
+        start_links(self, first=not self._started)
+        self._started = True
 
     def stop(self) -> None:
         for sub in self._subs:
@@ -94,6 +139,7 @@ class Stream:
         if self._expiry is not None:
             self._expiry.cancel()
             self._expiry = None
+        stop_links(self)
 
     def apply_limits(self) -> None:
         """Enforce the current limits on everything stored (after an update that lowered them)."""
@@ -109,7 +155,7 @@ class Stream:
         hdr = msg[:hdr_len] if hdr_len else b""
         payload = msg[hdr_len:] if hdr_len else msg
         result = self.process(subject.decode(errors="replace"), hdr, payload)
-        if not reply:
+        if not reply or self.config.no_ack:
             return
         if isinstance(result, JSError):
             self._queue_ack(reply, encode(PubAckResponse(error=result, ack=PubAck(stream=self.name))))
@@ -117,8 +163,12 @@ class Stream:
         seq, duplicate = result
         self._queue_ack(reply, encode_pub_ack(self.name, seq, domain=self.jsa.domain, duplicate=duplicate))
 
-    def process(self, subject: str, hdr: bytes, payload: bytes) -> tuple[int, bool] | JSError:
-        """Store one published message; (sequence, duplicate) or the error for the PubAck."""
+    def process(
+        self, subject: str, hdr: bytes, payload: bytes, sourced: bool = False
+    ) -> tuple[int, bool] | JSError:
+        """Store one published (or sourced) message; (sequence, duplicate) or the PubAck error."""
+        if self._itr is not None:
+            subject = self._itr.match(subject) or subject
         cfg = self.config
         if cfg.sealed:
             return js_error("JSStreamSealedErr")
@@ -128,28 +178,88 @@ class Stream:
         ttl = 0
         rollup = b""
         if hdr:
-            checked = self._check_headers(subject, hdr)
+            checked = self._check_sourced(hdr) if sourced else self._check_headers(subject, hdr)
             if isinstance(checked, JSError):
                 return checked
             if isinstance(checked, int):
                 return checked, True
             msg_id, ttl, rollup = checked
+            if 0 < ttl < self._marker_floor:
+                hdr, ttl = _raise_ttl(hdr, self._marker_floor)
         limit = self._discard_new_check(subject, hdr, payload)
         if limit is not None:
             return limit
+        rp_dest = prev = None
+        if self._rp is not None:
+            rp_dest = self._rp.match(subject)
+            prev = self.store.subject_state(subject).last
         try:
             seq, ts = self.store.store_msg(subject, hdr, payload, ttl)
         except StoreError as e:
             return js_error("JSStreamStoreFailedF", err=str(e))
         if msg_id:
             self._remember_msg_id(msg_id, seq, ts)
+        else:
+            self._last_msg_id = ""  # Nats-Expected-Last-Msg-Id is about the last stored message
         if rollup:
             self._rollup(subject, seq, rollup)
         self._enforce_limits(subject)
         if ttl or cfg.max_age:
             self.note_ttl()
         self.jsa.on_stored(self, subject, seq)
+        if rp_dest is not None and prev is not None:
+            self._republish(rp_dest, subject, hdr, payload, seq, ts, prev)
+        if self.followers:
+            for link in self.followers:
+                link.wake()
         return seq, False
+
+    def store_mirrored(self, sm: StoreMsg, subject: str) -> str | None:
+        """Store an origin message under its own sequence and time (a mirror); None or why not."""
+        if self.config.sealed:
+            return js_error("JSStreamSealedErr").description
+        store = self.store
+        last = store.state().last_seq
+        if sm.seq <= last:
+            return None
+        limit = self._discard_new_check(subject, sm.hdr, sm.msg)
+        if limit is not None:
+            return limit.description
+        ttl = self._lenient_ttl(sm.hdr) if sm.hdr else 0
+        rp_dest = self._rp.match(subject) if self._rp is not None else None
+        prev = store.subject_state(subject).last if rp_dest is not None else 0
+        try:
+            if sm.seq > last + 1:
+                store.skip_msgs(last + 1, sm.seq - last - 1)
+            store.store_raw_msg(subject, sm.hdr, sm.msg, sm.seq, sm.ts, ttl)
+        except StoreError as e:
+            return str(e)
+        # What follows a store, as in process(): limits, expiry, consumers, republish, followers.
+        self._enforce_limits(subject)
+        if ttl or self.config.max_age:
+            self.note_ttl()
+        self.jsa.on_stored(self, subject, sm.seq)
+        if rp_dest is not None:
+            self._republish(rp_dest, subject, sm.hdr, sm.msg, sm.seq, sm.ts, prev)
+        for link in self.followers:
+            link.wake()
+        return None
+
+    def _republish(
+        self, dest: str, subject: str, hdr: bytes, payload: bytes, seq: int, ts: int, prev: int
+    ) -> None:
+        extra = b"Nats-Stream: %b\r\nNats-Subject: %b\r\nNats-Sequence: %d\r\nNats-Time-Stamp: %b\r\n" % (
+            self.name.encode(),
+            subject.encode(),
+            seq,
+            format_go_time(ts).encode(),
+        )
+        extra += b"Nats-Last-Sequence: %d\r\n" % prev
+        if self._rp_headers_only:
+            extra += b"Nats-Msg-Size: %d\r\n" % len(payload)
+            payload = b""
+        out = (hdr[:-2] if hdr.endswith(b"\r\n\r\n") else b"NATS/1.0\r\n") + extra + b"\r\n"
+        publish_internal(self.jsa.account, dest.encode(), b"", payload, out)
 
     def _check_headers(self, subject: str, hdr: bytes) -> tuple[str, int, bytes] | int | JSError:
         """The Nats-* publish headers: (msg id, ttl, rollup), a duplicate's sequence, or an error."""
@@ -163,7 +273,7 @@ class Stream:
             if dup:
                 return dup
         last_id = get_header(hdr, b"Nats-Expected-Last-Msg-Id")
-        if last_id is not None and last_id.decode() != self._last_msg_id:
+        if last_id and last_id.decode() != self._last_msg_id:
             return js_error("JSStreamWrongLastMsgIDErrF", id=self._last_msg_id)
         state_last = self.store.state().last_seq
         last_seq = get_header(hdr, b"Nats-Expected-Last-Sequence")
@@ -176,22 +286,43 @@ class Stream:
             have = last.seq if last is not None else 0
             if _as_int(subj_seq) != have:
                 return js_error("JSStreamWrongLastSequenceErrF", seq=have)
-        rollup = get_header(hdr, b"Nats-Rollup") or b""
+        rollup = (get_header(hdr, b"Nats-Rollup") or b"").lower()
         if rollup:
             if not cfg.allow_rollup_hdrs:
                 return js_error("JSStreamRollupFailedF", err="rollup not permitted")
             if rollup not in (b"sub", b"all"):
-                return js_error("JSStreamRollupFailedF", err=f"rollup value invalid: {rollup.decode()!r}")
+                value = go_quote(rollup.decode(errors="replace"))
+                return js_error("JSStreamRollupFailedF", err=f"rollup value invalid: {value}")
         ttl = 0
         ttl_hdr = get_header(hdr, b"Nats-TTL")
         if ttl_hdr is not None:
-            if not cfg.allow_msg_ttl:
-                return js_error("JSMessageTTLDisabledErr")
             try:
                 ttl = parse_ttl(ttl_hdr)
             except ValueError:
                 return js_error("JSMessageTTLInvalidErr")
+            if not cfg.allow_msg_ttl:
+                return js_error("JSMessageTTLDisabledErr")
         return msg_id, ttl, rollup
+
+    def _check_sourced(self, hdr: bytes) -> tuple[str, int, bytes] | int:
+        """A sourced message's headers: deduplicated by Nats-Msg-Id, its TTL honoured when allowed;
+        no expected-* checks (the source dropped them) and no rollup, as nats-server does."""
+        msg_id = (get_header(hdr, b"Nats-Msg-Id") or b"").decode()
+        if msg_id:
+            dup = self._duplicate(msg_id)
+            if dup:
+                return dup
+        return msg_id, self._lenient_ttl(hdr), b""
+
+    def _lenient_ttl(self, hdr: bytes) -> int:
+        """The Nats-TTL of a copied message, or 0 when TTLs are off or the value is bad."""
+        ttl_hdr = get_header(hdr, b"Nats-TTL") if self.config.allow_msg_ttl else None
+        if ttl_hdr is None:
+            return 0
+        try:
+            return parse_ttl(ttl_hdr)
+        except ValueError:
+            return 0
 
     def _discard_new_check(self, subject: str, hdr: bytes, payload: bytes) -> JSError | None:
         cfg = self.config
@@ -284,9 +415,27 @@ class Stream:
 
     def _expire(self) -> None:
         self._expiry = None
-        for seq in self.store.expired(time.time_ns(), self.config.max_age):
-            self.store.remove(seq)
+        seqs = self.store.expired(time.time_ns(), self.config.max_age)
+        if self._marker_hdr and seqs:
+            self._expire_with_markers(seqs)
+        else:
+            for seq in seqs:
+                self.store.remove(seq)
         self._schedule_expiry()
+
+    def _expire_with_markers(self, seqs: list[int]) -> None:
+        """Remove expired messages; a subject left empty gets a delete marker (markers themselves
+        expire without leaving another)."""
+        store = self.store
+        emptied: dict[str, None] = {}
+        for seq in seqs:
+            sm = store.load(seq)
+            if sm is not None and not (sm.hdr and get_header(sm.hdr, b"Nats-Marker-Reason") is not None):
+                emptied[sm.subject] = None
+            store.remove(seq)
+        for subject in emptied:
+            if store.subject_state(subject).msgs == 0:
+                self.process(subject, self._marker_hdr, b"")
 
     def note_ttl(self) -> None:
         """A message with a TTL or the first message under max_age: make sure expiry is scheduled."""
@@ -321,6 +470,16 @@ class Stream:
             return
         for reply, body in acks:
             publish_internal(account, reply, b"", body)
+
+
+def _raise_ttl(hdr: bytes, marker_ttl: int) -> tuple[bytes, int]:
+    """A TTL below the subject delete marker TTL is raised to it and the header rewritten to that
+    number of seconds, as nats-server does."""
+    seconds = marker_ttl // NS
+    start = hdr.find(b"\r\nNats-TTL:")
+    end = hdr.find(b"\r\n", start + 2)
+    hdr = hdr[:start] + b"\r\nNats-TTL: %d" % seconds + hdr[end:]
+    return hdr, seconds * NS
 
 
 def _as_int(value: bytes) -> int:

@@ -150,10 +150,10 @@ def _pedantic(text: str) -> JSError:
 # -- decoding -----------------------------------------------------------------------------------
 
 
-def decode_request(data: bytes | bytearray | memoryview, cls: type[T]) -> T | JSError:
+def decode_request(data: bytes | bytearray | memoryview, cls: type[T], *, strict: bool = True) -> T | JSError:
     """Decode an API request body; a body the decoder refuses is 10025 `invalid JSON: ...`."""
     try:
-        return decode(data, cls)
+        return decode(data, cls, strict=strict)
     except GoJSONError as exc:
         return invalid_json(exc)
 

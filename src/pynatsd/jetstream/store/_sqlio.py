@@ -332,7 +332,7 @@ class Writer:
         if self.error is None:
             try:
                 apply_ops(conn, [op for _, ops in batches for op in ops])
-            except (sqlite3.Error, OSError, StoreError) as exc:
+            except (sqlite3.Error, OSError, OverflowError, StoreError) as exc:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
