@@ -429,3 +429,34 @@ def test_control_line_at_limit_split_between_cr_and_lf(chunks: Any) -> None:
 def test_pub_control_line_excludes_leading_separators() -> None:
     data = b"PUB  \t" + LINE16 + b"\r\nx\r\n"
     assert parse_all(data, max_control_line=16) == ([("PUB", b"abcdefghijklmn", b"", b"x")], None)
+
+
+def test_parser_stopped_keeps_the_rest_and_resumes_in_order() -> None:
+    # A handler may stop the parser after any op (a stalled publisher); feed(b"") resumes it.
+    from pynatsd.protocol.parser import ClientParser
+    from pynatsd.testing.recorder import OpRecorder
+
+    rec = OpRecorder()
+    parser = ClientParser(rec)
+    parser.pedantic = False
+    data = b"".join(b"PUB s.%d 1\r\n%d\r\n" % (i, i % 10) for i in range(50)) + b"PUB s.x 3\r\nab"
+    stops = 0
+
+    def stop_after_pub(subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
+        nonlocal stops
+        rec.ops.append(("PUB", subject, reply, payload))
+        parser.stopped = True
+        stops += 1
+
+    rec.on_pub = stop_after_pub  # type: ignore[method-assign]
+    parser.feed(data)
+    while parser.stopped:
+        parser.stopped = False
+        parser.feed(b"")
+        if len(rec.ops) >= 50:
+            break
+    parser.stopped = False
+    parser.feed(b"c\r\n")
+    assert [op[1] for op in rec.ops] == [b"s.%d" % i for i in range(50)] + [b"s.x"]
+    assert rec.ops[-1][3] == b"abc"
+    assert stops == 51

@@ -121,6 +121,7 @@ class ClientParser:
         "_need",
         "_pend",
         "_pieces",
+        "_pos",
         "auth_pending",
         "handler",
         "headers",
@@ -147,6 +148,7 @@ class ClientParser:
         # stays buffered until the next feed().
         self.stopped = False
         self._buf = b""
+        self._pos = 0
         # While waiting for a payload: (is_hpub, subject, reply, hdr_len, size, sizes as written)
         # and the bytes needed.
         self._pend: tuple[bool, bytes, bytes, int, int, bytes] | None = None
@@ -161,14 +163,23 @@ class ClientParser:
                 return
             data = b"".join(self._pieces)
             self._pieces = []
-        buf = self._buf + data if self._buf else data
+        buf = self._buf
+        pos = self._pos
+        if not buf:
+            buf = data
+        elif data:
+            buf = buf[pos:] + data if pos else buf + data
+            pos = 0
         self._buf = b""
-        pos = 0
+        self._pos = 0
         end = len(buf)
         handler = self.handler
         while pos < end:
             if self.stopped:
-                self._buf = buf[pos:]
+                # Keep the rest where it is: a stalled publisher may stop and resume many times
+                # within one read, and copying the remainder each time would be quadratic.
+                self._buf = buf
+                self._pos = pos
                 return
             if self._pend is not None:
                 need = self._need
