@@ -394,7 +394,7 @@ class Stream:
                 first = store.subject_state(subject).first
                 if not store.remove(first):
                     break
-        if cfg.discard == "new":
+        if cfg.discard == "new" or (cfg.max_msgs <= 0 and cfg.max_bytes <= 0):
             return
         state = store.state()
         while (cfg.max_msgs > 0 and state.msgs > cfg.max_msgs) or (

@@ -269,13 +269,23 @@ class PubAckResponse(GoStruct):
     ack: PubAck | None = None
 
 
+_PUB_ACK_HEADS: dict[tuple[str, str], bytes] = {}
+
+
 def encode_pub_ack(stream: str, seq: int, *, domain: str = "", duplicate: bool = False) -> bytes:
     """A successful PubAck, byte for byte as nats-server writes it."""
-    head = b'{"stream":' + encode(stream)
-    if domain:
-        head += b',"domain":' + encode(domain)
-    head += b',"seq":' + str(seq).encode()
-    return head + (b',"duplicate": true}' if duplicate else b"}")
+    head = _PUB_ACK_HEADS.get((stream, domain))
+    if head is None:
+        head = b'{"stream":' + encode(stream)
+        if domain:
+            head += b',"domain":' + encode(domain)
+        head += b',"seq":'
+        if len(_PUB_ACK_HEADS) >= 4096:
+            _PUB_ACK_HEADS.clear()
+        _PUB_ACK_HEADS[(stream, domain)] = head
+    if duplicate:
+        return b'%b%d,"duplicate": true}' % (head, seq)
+    return b"%b%d}" % (head, seq)
 
 
 # -- account ------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ _CORRUPT_CODES: Final = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 # triggers (one per kind) do the real work. A whole group commit is then ONE multi-row INSERT
 # statement in autocommit mode, which matters because each statement step releases the GIL and
 # getting it back from a busy event loop can cost a full switch interval. Statements come in a few
-# fixed sizes (padded with rows of kind -1, which no trigger handles) so they stay prepared.
+# fixed sizes (padded with rows of kind -1, which no trigger handles) so they stay prepared; the
+# sizes are close together because every padding row still costs a row of trigger evaluation.
 _OPS_SCHEMA: Final = """
 CREATE TEMP VIEW ops(kind, seq, ts, ttl, size, hcrc, crc, subject, hdr, msg)
     AS SELECT 0, 0, 0, 0, 0, 0, 0, '', x'', x'' WHERE 0;
@@ -107,8 +108,10 @@ CREATE TEMP TRIGGER ops_consumer INSTEAD OF INSERT ON ops WHEN NEW.kind = 6 BEGI
 CREATE TEMP TRIGGER ops_consumer_del INSTEAD OF INSERT ON ops WHEN NEW.kind = 7 BEGIN
     DELETE FROM consumers WHERE name = NEW.subject; END;
 """
-_SIZES: Final = (4, 16, 64, 256, 1024, 3200)
-_NOP: Final = (-1, None, None, None, None, None, None, None, None, None)
+_SIZES: Final = (4, 8, 16, 32, 48, 64, 96, 128, 192, 272, 384, 528, 768, 1088, 1536, 2176, 3200)
+# Padding and unused columns are integers: sqlite3 binds exact ints, floats and strs directly but
+# runs every other value (None, bytes) through its adapter registry, which costs far more.
+_NOP: Final = (-1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 Row = tuple[Any, ...]
 
 
@@ -163,11 +166,11 @@ def _put_row(
 def _keyed_row(op: Op) -> Row:
     kind = op[0]
     if kind == OP_META:
-        return (OP_META, None, None, None, None, None, zlib.crc32(op[2]), op[1], None, op[2])
+        return (OP_META, 0, 0, 0, 0, 0, zlib.crc32(op[2]), op[1], 0, op[2])
     if kind == OP_CONSUMER:
         crc = zlib.crc32(op[3], zlib.crc32(op[2]))
-        return (OP_CONSUMER, None, None, None, None, None, crc, op[1], op[2], op[3])
-    return (OP_CONSUMER_DEL, None, None, None, None, None, None, op[1], None, None)
+        return (OP_CONSUMER, 0, 0, 0, 0, 0, crc, op[1], op[2], op[3])
+    return (OP_CONSUMER_DEL, 0, 0, 0, 0, 0, 0, op[1], 0, 0)
 
 
 def _reduce(ops: list[Op]) -> list[Row]:
