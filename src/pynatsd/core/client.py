@@ -21,6 +21,7 @@ from pynatsd.core import outbound
 from pynatsd.core.delivery import deliver, send_no_responders
 from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind, Subscription
+from pynatsd.options import FIRST_PING_INTERVAL
 from pynatsd.protocol.connect import PEER_INFO_DECODER, ConnectOptions, decode_connect
 from pynatsd.protocol.encode import OK, PING, PONG, encode_err, encode_info
 from pynatsd.protocol.errors import (
@@ -116,7 +117,7 @@ class ClientConnection(asyncio.Protocol):
         if srv.auth.required:
             self.parser.auth_pending = True
             self._auth_timer = loop.call_later(srv.options.auth_timeout, self._on_auth_timeout)
-        first = min(srv.options.ping_interval, outbound.FIRST_PING_DELAY)
+        first = min(srv.options.ping_interval, FIRST_PING_INTERVAL)
         self._ping_timer = loop.call_later(first, self._on_ping_timer)
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
 
-__all__ = ["FIRST_PING_DELAY", "HIGH_WATER", "STALL_FRACTION", "STALL_MAX", "Outbound"]
+__all__ = ["HIGH_WATER", "STALL_FRACTION", "STALL_MAX", "Outbound"]
 
-FIRST_PING_DELAY: Final = 2.0
 # Producer stalls (nats-server's fast-producer stall): once a connection's unsent bytes pass this
 # fraction of max_pending, a publisher to it stops until it drains, for STALL_MAX at most; a
 # subscriber over max_pending itself is a slow consumer.

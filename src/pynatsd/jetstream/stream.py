@@ -275,10 +275,11 @@ class Stream:
         last_id = get_header(hdr, b"Nats-Expected-Last-Msg-Id")
         if last_id and last_id.decode() != self._last_msg_id:
             return js_error("JSStreamWrongLastMsgIDErrF", id=self._last_msg_id)
-        state_last = self.store.state().last_seq
         last_seq = get_header(hdr, b"Nats-Expected-Last-Sequence")
-        if last_seq is not None and _as_int(last_seq) != state_last:
-            return js_error("JSStreamWrongLastSequenceErrF", seq=state_last)
+        if last_seq is not None:
+            state_last = self.store.state().last_seq
+            if _as_int(last_seq) != state_last:
+                return js_error("JSStreamWrongLastSequenceErrF", seq=state_last)
         subj_seq = get_header(hdr, b"Nats-Expected-Last-Subject-Sequence")
         if subj_seq is not None:
             on = (get_header(hdr, b"Nats-Expected-Last-Subject-Sequence-Subject") or b"").decode() or subject
