@@ -45,11 +45,6 @@ def test_scenario(capsys: pytest.CaptureFixture[str], server: Launched, scenario
         args += ["--subs", "3"]
     code, res = bench(capsys, server, *args)
     assert COMMON - {"cpu_s"} <= res.keys()
-    if server.kind == "pynatsd" and scenario == "js-fetch":
-        # Consumers are not in pynatsd yet: the API says so and the scenario is n/a.
-        assert (code, res["status"]) == (3, "n/a")
-        assert "not available" in res["error"]
-        return
     assert (code, res["status"], res["checks"]) == (0, "ok", []), res
     assert res.keys() >= COMMON | RATES
     assert res["msgs"] == 2000
@@ -64,7 +59,7 @@ def test_js_fetch_memory_two_fetchers(capsys: pytest.CaptureFixture[str], server
     code, res = bench(
         capsys, server, "js-fetch", "--msgs", "3000", "--subs", "2", "--batch", "100", "--storage", "memory"
     )
-    assert code == (3 if server.kind == "pynatsd" else 0), res
+    assert code == 0, res
 
 
 def test_conns(capsys: pytest.CaptureFixture[str], server: Launched) -> None:

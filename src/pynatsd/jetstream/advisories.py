@@ -8,6 +8,11 @@
 #   $JS.EVENT.ADVISORY.API
 #     {"type":"io.nats.jetstream.advisory.v1.api_audit","id":...,"timestamp":...,"server":"<name>",
 #      "client":{...},"subject":"$JS.API...","request":"<body>","response":"<body>"}
+#   $JS.EVENT.ADVISORY.CONSUMER.CREATED|DELETED.<stream>.<consumer>       consumer_action
+#   $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>         max_deliver
+#     {...,"stream","consumer","stream_seq","deliveries"}
+#   $JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED|MSG_TERMINATED.<stream>.<consumer>  nak / terminated
+#     {...,"stream","consumer","consumer_seq","stream_seq","deliveries"[,"reason"]}
 # An advisory nobody listens to is not even encoded: each function first asks the account's
 # sublist whether the subject has a subscriber.
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Final
 
 from pynatsd.core.internal import publish_internal
 from pynatsd.core.sublist import EMPTY_RESULT
-from pynatsd.jetstream.jsonutil import Duration, GoTimeNs, GoTimeText, Omit, Uint64, encode
+from pynatsd.jetstream.jsonutil import Duration, GoTimeNs, GoTimeText, Omit, Uint64, encode, format_go_time
 from pynatsd.jetstream.types_stream import GoStruct
 
 if TYPE_CHECKING:
@@ -31,6 +36,9 @@ __all__ = [
     "ClientInfo",
     "Nuid",
     "api_audit",
+    "consumer_action",
+    "consumer_event",
+    "consumer_pause",
     "stream_action",
 ]
 
@@ -165,3 +173,98 @@ def api_audit(
         domain=jsa.domain,
     )
     _send_soon(jsa.account, adv_subject, encode(adv))
+
+
+_CONSUMER_SUBJECTS: Final = {
+    "create": "CREATED",
+    "delete": "DELETED",
+}
+
+
+class ConsumerActionAdvisory(GoStruct):
+    go_type: ClassVar[str] = "server.JSConsumerActionAdvisory"
+
+    type: str = ADVISORY_PREFIX + "consumer_action"
+    id: str = ""
+    timestamp: GoTimeNs = 0
+    stream: str = ""
+    consumer: str = ""
+    action: str = ""
+    domain: Annotated[str, Omit] = ""
+
+
+def consumer_action(jsa: JSAccount, stream: str, consumer: str, action: str) -> None:
+    """Announce that a consumer was created ("create") or deleted ("delete")."""
+    kind = _CONSUMER_SUBJECTS[action]
+    subject = _wanted(jsa.account, f"$JS.EVENT.ADVISORY.CONSUMER.{kind}.{stream}.{consumer}")
+    if subject is None:
+        return
+    adv = ConsumerActionAdvisory(
+        id=_nuid.next(),
+        timestamp=time.time_ns(),
+        stream=stream,
+        consumer=consumer,
+        action=action,
+        domain=jsa.domain,
+    )
+    _send_soon(jsa.account, subject, encode(adv))
+
+
+# event -> (subject token, advisory type)
+_EVENTS: Final = {
+    "max_deliver": ("MAX_DELIVERIES", "max_deliver"),
+    "nak": ("MSG_NAKED", "nak"),
+    "term": ("MSG_TERMINATED", "terminated"),
+}
+
+
+def consumer_event(
+    jsa: JSAccount,
+    event: str,
+    stream: str,
+    consumer: str,
+    sseq: int,
+    deliveries: int,
+    cseq: int = 0,
+    reason: str = "",
+) -> None:
+    """A delivery event of one message: max deliveries reached, NAKed or terminated."""
+    token, kind = _EVENTS[event]
+    subject = _wanted(jsa.account, f"$JS.EVENT.ADVISORY.CONSUMER.{token}.{stream}.{consumer}")
+    if subject is None:
+        return
+    body: dict[str, object] = {
+        "type": ADVISORY_PREFIX + kind,
+        "id": _nuid.next(),
+        "timestamp": format_go_time(time.time_ns()),
+        "stream": stream,
+        "consumer": consumer,
+    }
+    if event != "max_deliver":
+        body["consumer_seq"] = cseq
+    body["stream_seq"] = sseq
+    body["deliveries"] = deliveries
+    if event == "term":
+        body["reason"] = reason
+    if jsa.domain:
+        body["domain"] = jsa.domain
+    _send_soon(jsa.account, subject, encode(body))
+
+
+def consumer_pause(jsa: JSAccount, stream: str, consumer: str, until_ns: int) -> None:
+    """A consumer was paused until `until_ns`, or resumed (0)."""
+    subject = _wanted(jsa.account, f"$JS.EVENT.ADVISORY.CONSUMER.PAUSE.{stream}.{consumer}")
+    if subject is None:
+        return
+    body: dict[str, object] = {
+        "type": ADVISORY_PREFIX + "consumer_pause",
+        "id": _nuid.next(),
+        "timestamp": format_go_time(time.time_ns()),
+        "stream": stream,
+        "consumer": consumer,
+        "paused": until_ns > 0,
+        "pause_until": format_go_time(until_ns) if until_ns > 0 else "0001-01-01T00:00:00Z",
+    }
+    if jsa.domain:
+        body["domain"] = jsa.domain
+    _send_soon(jsa.account, subject, encode(body))

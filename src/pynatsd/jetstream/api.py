@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pynatsd.core.internal import publish_internal
-from pynatsd.jetstream import api_msg, api_stream
+from pynatsd.jetstream import api_consumer, api_msg, api_stream
 from pynatsd.jetstream.advisories import api_audit
 from pynatsd.jetstream.api_stream import Deferred, Reply, api_level_too_low, error_reply
 from pynatsd.jetstream.errors import js_error
 from pynatsd.jetstream.jsonutil import encode
+from pynatsd.jetstream.limits import account_limits
 from pynatsd.jetstream.types_api import AccountInfo, AccountInfoResponse, JetStreamAPIStats
 from pynatsd.jetstream.validate import API_LEVEL
 
@@ -31,6 +32,9 @@ Handler = Callable[["JSAccount", list[str], bytes, bytes], "bytes | Reply | Defe
 # subscriptions, so a direct get for any other stream finds no responder (nats-server skips its API
 # import for this prefix, without a dot, the same way).
 _DIRECT_GET = b"$JS.API.DIRECT.GET"
+# Pull requests are answered by each consumer's own subscription; one for a consumer that does not
+# exist finds no responder.
+_MSG_NEXT = b"$JS.API.CONSUMER.MSG.NEXT."
 
 
 def _account_info(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
@@ -50,32 +54,32 @@ def _account_info(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> b
         reserved_memory=reserved["memory"],
         reserved_storage=reserved["file"],
         streams=len(jsa.streams),
-        consumers=0,
+        consumers=api_consumer.consumer_count(jsa),
+        limits=account_limits(jsa),
         domain=jsa.domain,
         api=JetStreamAPIStats(level=API_LEVEL, total=js.api_total, errors=js.api_errors),
     )
     return encode(AccountInfoResponse(info=info))
 
 
-def _consumer_create(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
-    if not args:
-        return None
-    err = js_error("JSConsumerCreateErrF", err="consumers are not available in this version of pynatsd yet")
-    return error_reply("consumer_create_response", err)
-
-
-def _consumer_info(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
-    if len(args) != 2:
-        return None
-    err = js_error("JSStreamNotFoundErr") if args[0] not in jsa.streams else js_error("JSConsumerNotFoundErr")
-    return error_reply("consumer_info_response", err)
-
-
 # verb tokens -> (handler, response type, fewest and most tokens after the verb)
 _HANDLERS: dict[tuple[str, ...], tuple[Handler, str, int, int]] = {
-    ("CONSUMER", "CREATE"): (_consumer_create, "consumer_create_response", 1, 3),
-    ("CONSUMER", "DURABLE", "CREATE"): (_consumer_create, "consumer_create_response", 2, 2),
-    ("CONSUMER", "INFO"): (_consumer_info, "consumer_info_response", 2, 2),
+    ("CONSUMER", "CREATE"): (api_consumer.create, "consumer_create_response", 1, 1 << 16),
+    ("CONSUMER", "DURABLE", "CREATE"): (api_consumer.durable_create, "consumer_create_response", 2, 2),
+    ("CONSUMER", "INFO"): (api_consumer.info, "consumer_info_response", 2, 2),
+    ("CONSUMER", "DELETE"): (api_consumer.delete, "consumer_delete_response", 2, 2),
+    ("CONSUMER", "NAMES"): (api_consumer.names, "consumer_names_response", 1, 1),
+    ("CONSUMER", "LIST"): (api_consumer.list_consumers, "consumer_list_response", 1, 1),
+    ("CONSUMER", "PAUSE"): (api_consumer.pause, "consumer_pause_response", 2, 2),
+    ("CONSUMER", "UNPIN"): (api_consumer.unpin, "consumer_unpin_response", 2, 2),
+    ("CONSUMER", "RESET"): (api_consumer.reset, "consumer_reset_response", 2, 2),
+    ("CONSUMER", "LEADER", "STEPDOWN"): (
+        api_consumer.leader_stepdown,
+        "consumer_leader_stepdown_response",
+        2,
+        2,
+    ),
+    ("CONSUMER", "PEER", "REMOVE"): (api_consumer.peer_remove, "consumer_remove_peer_response", 2, 2),
     ("INFO",): (_account_info, "account_info_response", 0, 0),
     ("STREAM", "CREATE"): (api_stream.create, "stream_create_response", 1, 1),
     ("STREAM", "UPDATE"): (api_stream.update, "stream_update_response", 1, 1),
@@ -107,7 +111,7 @@ def handle_api(jsa: JSAccount, subject: bytes, reply: bytes, hdr: bytes, body: b
     is dropped. The account's API statistics count a request once its response exists, so an
     account info response does not include itself.
     """
-    if subject.startswith(_DIRECT_GET):
+    if subject.startswith((_DIRECT_GET, _MSG_NEXT)):
         return False
     tokens = subject.decode(errors="replace").split(".")[2:]
     route = _route(tokens)

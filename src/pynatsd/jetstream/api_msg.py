@@ -12,6 +12,13 @@
 # fields are ignored, like a plain json.Unmarshal) and every refusal is a status line: 408 Empty
 # Request (no body, or no option set), 408 Malformed Request (not a JSON object), 408 Bad Request
 # (options that contradict each other), 404 Message Not Found.
+#
+# The batch forms (`batch`, `multi_last`) answer with several messages on the reply subject, each
+# with Nats-Num-Pending (matching messages left after it) and Nats-Last-Sequence (the one sent
+# before it), then a `204 EOB` status; `multi_last` adds the ceiling as Nats-UpTo-Sequence, refuses
+# more than 1024 subjects with 413 and an empty answer with 404 No Results. The counts follow
+# nats-server's observable quirks: with no_hdr a batch's pending count does not go down, and a file
+# stream finds nothing for an up_to_seq past its last message while a memory stream does.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -158,7 +165,12 @@ def direct_get(jsa: JSAccount, stream: Stream, reply: bytes, hdr: bytes, body: b
         return _status(jsa, reply, 408, "Empty Request")
     if _direct_conflict(req):
         return _status(jsa, reply, 408, "Bad Request")
-    _send_one(jsa, stream, reply, req)
+    if req.multi_last:
+        _send_multi(jsa, stream, reply, req)
+    elif req.batch:
+        _send_batch(jsa, stream, reply, req)
+    else:
+        _send_one(jsa, stream, reply, req)
 
 
 def direct_get_last(
@@ -192,20 +204,104 @@ def _send_one(jsa: JSAccount, stream: Stream, reply: bytes, req: MsgGetRequest) 
     publish_internal(jsa.account, reply, b"", sm.msg, out_hdr)
 
 
+def _max_bytes(jsa: JSAccount, req: MsgGetRequest) -> int:
+    return req.max_bytes or jsa.js.server.options.max_pending
+
+
+def _send_batch(jsa: JSAccount, stream: Stream, reply: bytes, req: MsgGetRequest) -> None:
+    """`batch` (negative counts as a batch of none): up to that many messages from `seq` (or the
+    first at `start_time`), optionally only those on `next_by_subj`, then the end-of-batch status.
+    Each message carries how many matching messages remain after it and the one sent before it."""
+    store = stream.store
+    seq = req.seq
+    if req.start_time is not None:
+        seq = store.seq_for_time(parse_go_time(req.start_time).unix_ns)
+    flt = req.next_by_subj or ">"
+    pending = store.num_pending(seq, req.next_by_subj)
+    limit, sent, last = _max_bytes(jsa, req), 0, 0
+    for i in range(req.batch):
+        sm = store.load_next(flt, max(seq, 1))
+        if sm is None:
+            if i > 0:
+                break
+            return _status(jsa, reply, 404, "Message Not Found")
+        out_hdr = b""
+        if not req.no_hdr:  # nats-server counts down only while it writes the headers
+            pending -= 1
+            out_hdr = _direct_headers(stream.name, sm, pending, last)
+        publish_internal(jsa.account, reply, b"", sm.msg, out_hdr)
+        last, seq = sm.seq, sm.seq + 1
+        sent += len(sm.subject) + len(sm.hdr) + len(sm.msg)
+        if sent >= limit:
+            break
+    eob = b"NATS/1.0 204 EOB\r\nNats-Num-Pending: %d\r\nNats-Last-Sequence: %d\r\n\r\n" % (pending, last)
+    publish_internal(jsa.account, reply, b"", b"", eob)
+
+
+_MAX_MULTI = 1024
+
+
+def _multi_up_to(stream: Stream, req: MsgGetRequest) -> int:
+    """The ceiling sequence of a multi_last request: up_to_seq, the last message before up_to_time
+    (0 when there is none, which finds nothing), or the stream's last sequence."""
+    if req.up_to_time is not None:
+        return stream.store.seq_for_time(parse_go_time(req.up_to_time).unix_ns) - 1
+    return req.up_to_seq or stream.store.state().last_seq
+
+
+def _multi_seqs(stream: Stream, req: MsgGetRequest, up_to: int) -> list[int]:
+    if up_to <= 0:
+        return []
+    if stream.config.storage == "file" and up_to > stream.store.state().last_seq:
+        return []  # nats-server's file store finds nothing past its last sequence
+    return stream.store.multi_last_seqs(list(req.multi_last or ()), up_to)
+
+
+def _send_multi(jsa: JSAccount, stream: Stream, reply: bytes, req: MsgGetRequest) -> None:
+    """`multi_last`: the newest message of each subject matching any of the filters, at or below
+    the ceiling, in sequence order; those below `seq` are skipped, `batch` caps the count, and the
+    end-of-batch status names the ceiling. no_hdr does not apply here."""
+    up_to = _multi_up_to(stream, req)
+    seqs = _multi_seqs(stream, req, up_to)
+    if len(seqs) > _MAX_MULTI:
+        return _status(jsa, reply, 413, "Too Many Results")
+    if not seqs:
+        return _status(jsa, reply, 404, "No Results")
+    limit, sent_bytes, sent, pending, last = _max_bytes(jsa, req), 0, 0, len(seqs), 0
+    for seq in seqs:
+        pending -= 1
+        if seq < req.seq:
+            continue
+        sm = stream.store.load(seq)
+        if sm is None:
+            return _status(jsa, reply, 404, "Message Not Found")
+        publish_internal(jsa.account, reply, b"", sm.msg, _direct_headers(stream.name, sm, pending, last))
+        last = sm.seq
+        sent_bytes += len(sm.subject) + len(sm.hdr) + len(sm.msg)
+        sent += 1
+        if sent_bytes >= limit or (req.batch > 0 and sent >= req.batch):
+            break
+    eob = b"NATS/1.0 204 EOB\r\nNats-Num-Pending: %d\r\nNats-Last-Sequence: %d\r\nNats-UpTo-Sequence: %d\r\n\r\n"
+    publish_internal(jsa.account, reply, b"", b"", eob % (pending, last, up_to))
+
+
 def _status(jsa: JSAccount, reply: bytes, code: int, text: str) -> None:
     publish_internal(jsa.account, reply, b"", b"", build_headers(status=code, description=text))
 
 
-def _direct_headers(stream: str, sm: StoreMsg) -> bytes:
-    """The stored headers, then Nats-Stream, Nats-Subject, Nats-Sequence and Nats-Time-Stamp."""
+def _direct_headers(stream: str, sm: StoreMsg, pending: int = -1, last: int = 0) -> bytes:
+    """The stored headers, then Nats-Stream, Nats-Subject, Nats-Sequence and Nats-Time-Stamp; in a
+    batch also Nats-Num-Pending and Nats-Last-Sequence."""
     own = b""
     if sm.hdr:
         lines = sm.hdr.split(b"\r\n")[1:]
         own = b"".join(line + b"\r\n" for line in lines if line)
-    added = b"Nats-Stream: %b\r\nNats-Subject: %b\r\nNats-Sequence: %d\r\nNats-Time-Stamp: %b\r\n\r\n" % (
+    added = b"Nats-Stream: %b\r\nNats-Subject: %b\r\nNats-Sequence: %d\r\nNats-Time-Stamp: %b\r\n" % (
         stream.encode(),
         sm.subject.encode(),
         sm.seq,
         format_go_time(sm.ts).encode(),
     )
-    return b"NATS/1.0\r\n" + own + added
+    if pending >= 0:
+        added += b"Nats-Num-Pending: %d\r\nNats-Last-Sequence: %d\r\n" % (pending, last)
+    return b"NATS/1.0\r\n" + own + added + b"\r\n"

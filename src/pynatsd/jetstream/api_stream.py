@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 from pynatsd.jetstream.errors import JSError, encode_error_response, js_error
 from pynatsd.jetstream.jsonutil import encode, is_empty_request
+from pynatsd.jetstream.limits import check_stream_resources
 from pynatsd.jetstream.sourcing import origins_info
 from pynatsd.jetstream.store import StoreError
 from pynatsd.jetstream.types_api import (
@@ -155,7 +156,7 @@ def stream_info(jsa: JSAccount, stream: Stream, *, view: str = "info", deleted: 
         num_subjects=st.num_subjects,
         num_deleted=st.num_deleted,
         deleted=st.deleted if deleted else None,
-        consumer_count=0,
+        consumer_count=len(stream.consumers),
     )
     cfg = stream.config
     mirror, sources = origins_info(stream)
@@ -185,6 +186,9 @@ def create(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | 
     existing = jsa.streams.get(out.name)
     if existing is not None:
         return encode(StreamCreateResponse(info=stream_info(jsa, existing, view="create"), did_create=True))
+    refused = check_stream_resources(jsa, out)
+    if refused is not None:
+        return error_reply(kind, refused)
     try:
         stream = jsa.add_stream(out)
     except StoreError as e:

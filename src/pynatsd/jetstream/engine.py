@@ -7,7 +7,8 @@
 # the no-responders status, as from nats-server. A stream with allow_direct also has its own
 # subscriptions for direct gets (`$JS.API.DIRECT.GET.<stream>` and `...<stream>.>`), kept in step
 # with its configuration here; the `$JS.API.>` subscription declines direct gets, so a direct get for
-# any other stream gets no responders too.
+# any other stream gets no responders too. Consumers hang off their streams (consumer_admin.py): they
+# are reloaded after the stream, told of each stored message, and stopped with the stream.
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from pynatsd.core.internal import subscribe_internal, unsubscribe_internal
+from pynatsd.jetstream import consumer_admin
 from pynatsd.jetstream.advisories import stream_action
 from pynatsd.jetstream.errors import JSError
 from pynatsd.jetstream.jsonutil import encode
+from pynatsd.jetstream.limits import UNLIMITED
 from pynatsd.jetstream.store import FileStore, MemoryStore, StoreError, StreamStore, list_streams, streams_dir
 from pynatsd.jetstream.stream import Stream
 from pynatsd.jetstream.types_stream import StreamConfig
@@ -95,6 +98,7 @@ class JetStream:
                 st = stream.store.state()
                 out["memory" if stream.config.storage == "memory" else "storage"] += st.bytes
                 out["streams"] += 1
+                out["consumers"] += len(stream.consumers)
                 out["messages"] += st.msgs
                 out["bytes"] += st.bytes
         return out
@@ -123,6 +127,8 @@ class JSAccount:
         self.account = account
         self.streams: dict[str, Stream] = {}
         self.domain = js.domain
+        # The account's own limits (accounts { A { jetstream { ... } } }); unlimited otherwise.
+        self.limits = UNLIMITED
         self._api_sub: Subscription | None = None
         self._direct_subs: dict[str, list[Subscription]] = {}
         self.dir = streams_dir(js.store_dir, account.name)
@@ -188,6 +194,7 @@ class JSAccount:
             self.streams[name] = stream
             stream.start()
             self.sync_direct(name)
+            consumer_admin.load(stream)
             st = store.state()
             self.js.server.log.info(
                 f"  Restored {st.msgs:,} messages for stream '{self.account.name} > {name}' in {0:.0f}ms"
@@ -221,13 +228,18 @@ class JSAccount:
 
     def delete_stream(self, stream: Stream) -> None:
         stream.stop()
+        consumer_admin.close_all(stream, deleted=True)
         del self.streams[stream.name]
         self.sync_direct(stream.name)
         stream.store.delete()
         stream_action(self, stream.name, "delete")
 
     def on_stored(self, stream: Stream, subject: str, seq: int) -> None:
-        """A message was stored: the hook consumers attach to."""
+        """A message was stored: tell the stream's consumers."""
+        consumers = stream.consumers
+        if consumers:
+            for consumer in consumers.values():
+                consumer.on_stored(subject, seq)
 
     async def close(self) -> None:
         if self._api_sub is not None:
@@ -238,6 +250,7 @@ class JSAccount:
         self._direct_subs.clear()
         for stream in self.streams.values():
             stream.stop()
+            consumer_admin.close_all(stream, deleted=False)
             try:
                 await asyncio.wait_for(stream.store.flush(), 5.0)
             except (StoreError, TimeoutError):

@@ -11,7 +11,9 @@
 # acknowledged message survives kill -9.
 #
 # Retention: limits (max_msgs, max_bytes, max_age, max_msgs_per_subject) is enforced here; interest
-# and workqueue retention remove messages as consumers acknowledge them (consumer layer).
+# and workqueue retention remove messages as consumers acknowledge them (consumer_ack.py). An
+# interest stream keeps nothing published while no consumer's filter matches the subject (the
+# sequence still advances). `consumers` is the stream's consumer registry (consumer_admin.py).
 #
 # Optional features are resolved once per configuration (start()), so a stream without them pays
 # one attribute test each: the input subject transform (applied before anything else), republish
@@ -27,6 +29,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from pynatsd.core.internal import publish_internal, subscribe_internal, unsubscribe_internal
+from pynatsd.jetstream import consumer_admin
 from pynatsd.jetstream.errors import JSError, js_error
 from pynatsd.jetstream.jsonutil import encode, format_go_time, go_quote
 from pynatsd.jetstream.sourcing import start_links, stop_links
@@ -38,8 +41,10 @@ from pynatsd.protocol.headers import get_header
 
 if TYPE_CHECKING:
     from pynatsd.core.subscription import Subscription
+    from pynatsd.jetstream.consumer import Consumer
     from pynatsd.jetstream.engine import JSAccount
     from pynatsd.jetstream.sourcing import SourceLink
+    from pynatsd.jetstream.types_consumer import ConsumerConfig
     from pynatsd.jetstream.types_stream import StreamConfig
 
 __all__ = ["Stream"]
@@ -99,6 +104,7 @@ class Stream:
         self.links: dict[str, SourceLink] = {}
         self.followers: list[SourceLink] = []
         self._started = False
+        self.consumers: dict[str, Consumer] = {}
         self._derive()
 
     def _derive(self) -> None:
@@ -189,6 +195,8 @@ class Stream:
         limit = self._discard_new_check(subject, hdr, payload)
         if limit is not None:
             return limit
+        if cfg.retention == "interest" and not any(c.matches(subject) for c in self.consumers.values()):
+            return self._skip_uninterested()
         rp_dest = prev = None
         if self._rp is not None:
             rp_dest = self._rp.match(subject)
@@ -341,6 +349,26 @@ class Stream:
         ):
             return js_error("JSStreamStoreFailedF", err="maximum messages per subject exceeded")
         return None
+
+    # -- consumers -----------------------------------------------------------------------------
+
+    def _skip_uninterested(self) -> tuple[int, bool]:
+        """Interest retention with no consumer for the subject: the sequence advances, nothing is kept."""
+        seq = self.store.state().last_seq + 1
+        self.store.skip_msgs(seq, 1)
+        return seq, False
+
+    def add_consumer(self, config: ConsumerConfig) -> Consumer:
+        return consumer_admin.add(self, config)
+
+    def update_consumer(self, consumer: Consumer, config: ConsumerConfig) -> None:
+        consumer_admin.update(self, consumer, config)
+
+    def delete_consumer(self, name: str) -> bool:
+        return consumer_admin.delete(self, name)
+
+    def expire_consumer(self, consumer: Consumer) -> None:
+        consumer_admin.expire(self, consumer)
 
     # -- dedup ---------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 # The JetStream API's typed data, in one import: configs, requests and responses.
 #
 # Why a facade: the definitions are split by subject to keep modules small (types_stream.py holds
-# StreamConfig and what it contains, types_api.py the requests and responses around it), but callers
+# StreamConfig and what it contains, types_api.py the requests and responses around it,
+# types_consumer.py ConsumerConfig and the consumer API's own), but callers
 # should not have to know which half a name lives in. Every Struct here encodes with
 # jsonutil.encode into nats-server 2.15's exact JSON, and request types decode with jsonutil.decode
 # (or decode_request and decode_stream_request in validate.py) with nats-server's error texts.
@@ -46,6 +47,30 @@ from pynatsd.jetstream.types_api import (
     encode_pub_ack,
     response_type,
 )
+from pynatsd.jetstream.types_consumer import (
+    AckPolicy,
+    ConsumerAction,
+    ConsumerConfig,
+    ConsumerCreateResponse,
+    ConsumerDeleteResponse,
+    ConsumerInfo,
+    ConsumerInfoResponse,
+    ConsumerListResponse,
+    ConsumerNamesResponse,
+    ConsumerPauseRequest,
+    ConsumerPauseResponse,
+    ConsumerResetRequest,
+    ConsumerResetResponse,
+    ConsumersRequest,
+    ConsumerUnpinRequest,
+    ConsumerUnpinResponse,
+    CreateConsumerRequest,
+    DeliverPolicy,
+    PriorityGroupState,
+    PriorityPolicy,
+    ReplayPolicy,
+    SequenceInfo,
+)
 from pynatsd.jetstream.types_stream import (
     Compression,
     DiscardPolicy,
@@ -70,9 +95,27 @@ __all__ = [
     "NAMES_LIMIT",
     "AccountInfo",
     "AccountInfoResponse",
+    "AckPolicy",
     "ApiError",
     "ClusterInfo",
     "Compression",
+    "ConsumerAction",
+    "ConsumerConfig",
+    "ConsumerCreateResponse",
+    "ConsumerDeleteResponse",
+    "ConsumerInfo",
+    "ConsumerInfoResponse",
+    "ConsumerListResponse",
+    "ConsumerNamesResponse",
+    "ConsumerPauseRequest",
+    "ConsumerPauseResponse",
+    "ConsumerResetRequest",
+    "ConsumerResetResponse",
+    "ConsumerUnpinRequest",
+    "ConsumerUnpinResponse",
+    "ConsumersRequest",
+    "CreateConsumerRequest",
+    "DeliverPolicy",
     "DiscardPolicy",
     "ExternalStream",
     "GoStruct",
@@ -88,10 +131,14 @@ __all__ = [
     "PeerInfo",
     "PersistMode",
     "Placement",
+    "PriorityGroupState",
+    "PriorityPolicy",
     "PubAck",
     "PubAckResponse",
     "RePublish",
+    "ReplayPolicy",
     "RetentionPolicy",
+    "SequenceInfo",
     "StorageType",
     "StoredMsg",
     "StreamAlternate",

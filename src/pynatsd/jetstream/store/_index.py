@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from ._subject import Filter
 from .base import SimpleState
@@ -31,14 +31,11 @@ _WALK_LIMIT: Final = 256
 _FILTER_CACHE: Final = 1024
 
 
-class Entry(Protocol):
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def ts(self) -> int: ...
-
-
+# An entry is a tuple with the subject first and the timestamp last: the memory store keeps the
+# StoreMsg itself, the file store a plain (subject, size, ts). A plain tuple of a str and ints drops
+# out of the cyclic collector after its first collection, so a long stream's index costs the
+# collector nothing (an object per message would be walked by every full collection).
+Entry = tuple[Any, ...]
 E = TypeVar("E", bound=Entry)
 
 
@@ -176,13 +173,13 @@ class StreamIndex(Generic[E]):
             self.first_seq = seq
         msgs[seq] = entry
         self.seqs._seqs.append(seq)
-        subject = entry.subject
+        subject: str = entry[0]
         sl = self.subjects.get(subject)
         if sl is None:
             sl = self.subjects[subject] = SeqList()
         sl._seqs.append(seq)
         self.bytes += size
-        ts = entry.ts
+        ts: int = entry[-1]
         if ts < self.last_ts:
             self.ts_ordered = False
         self.last_seq = seq
@@ -206,7 +203,7 @@ class StreamIndex(Generic[E]):
             return None
         self.bytes -= self.size_of(entry)
         self.seqs.discard(seq, msgs)
-        subject = entry.subject
+        subject: str = entry[0]
         sl = self.subjects[subject]
         sl.discard(seq, msgs)
         if not len(sl):
@@ -252,7 +249,8 @@ class StreamIndex(Generic[E]):
 
     def first_ts(self) -> int:
         entry = self.msgs.get(self.first_seq)
-        return entry.ts if entry is not None else 0
+        ts: int = entry[-1] if entry is not None else 0
+        return ts
 
     def _matching(self, flt: Filter) -> Iterator[SeqList]:
         for subject, sl in self.subjects.items():
@@ -271,7 +269,7 @@ class StreamIndex(Generic[E]):
             sl = self.subjects.get(flt.text)
             return sl.first_ge(start, msgs) if sl is not None else 0
         for steps, seq in enumerate(self.seqs.iter_from(start, msgs)):
-            if flt.matches(msgs[seq].subject):
+            if flt.matches(msgs[seq][0]):
                 return seq
             if steps >= _WALK_LIMIT:
                 break
@@ -291,7 +289,7 @@ class StreamIndex(Generic[E]):
             sl = self.subjects.get(flt.text)
             return sl.last_le(start, msgs) if sl is not None else 0
         for steps, seq in enumerate(self.seqs.iter_back(start, msgs)):
-            if flt.matches(msgs[seq].subject):
+            if flt.matches(msgs[seq][0]):
                 return seq
             if steps >= _WALK_LIMIT:
                 break
@@ -368,9 +366,9 @@ class StreamIndex(Generic[E]):
             return self.last_seq + 1
         seqs = self.seqs.ordered(msgs)
         if self.ts_ordered:
-            p = bisect_left(seqs, ts, key=lambda s: msgs[s].ts)
+            p = bisect_left(seqs, ts, key=lambda s: msgs[s][-1])
             return seqs[p] if p < len(seqs) else self.last_seq + 1
-        return next((s for s in seqs if msgs[s].ts >= ts), self.last_seq + 1)
+        return next((s for s in seqs if msgs[s][-1] >= ts), self.last_seq + 1)
 
     def deleted(self) -> list[int]:
         """Interior sequences between first_seq and last_seq with no message."""
@@ -408,7 +406,7 @@ class StreamIndex(Generic[E]):
         if max_age_ns > 0:
             seq = self._oldest_aging()
             if seq:
-                by_age = self.msgs[seq].ts + max_age_ns
+                by_age = self.msgs[seq][-1] + max_age_ns
                 when = min(when, by_age) if when else by_age
         return when
 
@@ -430,8 +428,8 @@ class StreamIndex(Generic[E]):
             cutoff = now - max_age_ns
             msgs = self.msgs
             for seq in self.seqs.iter_from(self.first_seq, msgs):
-                if len(out) >= limit or (msgs[seq].ts > cutoff and self.ts_ordered):
+                if len(out) >= limit or (msgs[seq][-1] > cutoff and self.ts_ordered):
                     break
-                if msgs[seq].ts <= cutoff and seq not in self.never:
+                if msgs[seq][-1] <= cutoff and seq not in self.never:
                     out.add(seq)
         return sorted(out)[:limit]

@@ -192,7 +192,7 @@ class IndexedStore(Generic[E]):
         index.last_seq = seq
         entry = index.msgs.get(seq)
         if entry is not None:
-            index.last_ts = entry.ts
+            index.last_ts = entry[-1]
         if not index.msgs:
             index.first_seq = seq + 1
         self._persist_above(seq)

@@ -80,38 +80,36 @@ CREATE TABLE IF NOT EXISTS consumers(
 _HEAD: Final = struct.Struct("<qqqq")
 _CORRUPT_CODES: Final = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-# Every change reaches the database as a row inserted into the TEMP view `ops`, whose INSTEAD OF
-# triggers (one per kind) do the real work. A whole group commit is then ONE multi-row INSERT
-# statement in autocommit mode, which matters because each statement step releases the GIL and
-# getting it back from a busy event loop can cost a full switch interval. Statements come in a few
-# fixed sizes (padded with rows of kind -1, which no trigger handles) so they stay prepared; the
-# sizes are close together because every padding row still costs a row of trigger evaluation.
+# Every change reaches the database as a row inserted into `msgs`, so a whole group commit is ONE
+# multi-row INSERT statement in autocommit mode. That matters because each statement step releases
+# the GIL and getting it back from a busy event loop can cost a full switch interval. A message is
+# inserted as itself; any other change is a row with a negative `seq` naming its kind, which the
+# writer's TEMP trigger carries out and then drops (RAISE(IGNORE) skips just that row). A message row
+# costs one trigger check, not a pass through a view with a trigger per kind. The target of a
+# delete or truncation travels in `ts`, a key (meta key, consumer name) in `subject`. Statements come
+# in a few fixed sizes, padded with rows of a kind the trigger ignores, so they stay prepared; the
+# sizes are close together because every padding row still costs a trigger check.
 _OPS_SCHEMA: Final = """
-CREATE TEMP VIEW ops(kind, seq, ts, ttl, size, hcrc, crc, subject, hdr, msg)
-    AS SELECT 0, 0, 0, 0, 0, 0, 0, '', x'', x'' WHERE 0;
-CREATE TEMP TRIGGER ops_put INSTEAD OF INSERT ON ops WHEN NEW.kind = 0 BEGIN
-    INSERT INTO msgs VALUES (NEW.seq, NEW.ts, NEW.ttl, NEW.size, NEW.hcrc, NEW.crc, NEW.subject,
-                             NEW.hdr, NEW.msg); END;
-CREATE TEMP TRIGGER ops_del INSTEAD OF INSERT ON ops WHEN NEW.kind = 1 BEGIN
-    DELETE FROM msgs WHERE seq = NEW.seq; END;
-CREATE TEMP TRIGGER ops_erase INSTEAD OF INSERT ON ops WHEN NEW.kind = 2 BEGIN
-    UPDATE msgs SET hdr = zeroblob(length(hdr)), msg = zeroblob(length(msg)) WHERE seq = NEW.seq;
-    DELETE FROM msgs WHERE seq = NEW.seq; END;
-CREATE TEMP TRIGGER ops_below INSTEAD OF INSERT ON ops WHEN NEW.kind = 3 BEGIN
-    DELETE FROM msgs WHERE seq < NEW.seq; END;
-CREATE TEMP TRIGGER ops_above INSTEAD OF INSERT ON ops WHEN NEW.kind = 4 BEGIN
-    DELETE FROM msgs WHERE seq > NEW.seq; END;
-CREATE TEMP TRIGGER ops_meta INSTEAD OF INSERT ON ops WHEN NEW.kind = 5 BEGIN
-    INSERT OR REPLACE INTO meta VALUES (NEW.subject, NEW.msg, NEW.crc); END;
-CREATE TEMP TRIGGER ops_consumer INSTEAD OF INSERT ON ops WHEN NEW.kind = 6 BEGIN
-    INSERT OR REPLACE INTO consumers VALUES (NEW.subject, NEW.hdr, NEW.msg, NEW.crc); END;
-CREATE TEMP TRIGGER ops_consumer_del INSTEAD OF INSERT ON ops WHEN NEW.kind = 7 BEGIN
-    DELETE FROM consumers WHERE name = NEW.subject; END;
+CREATE TEMP TRIGGER ops BEFORE INSERT ON main.msgs WHEN NEW.seq < 0 BEGIN
+    DELETE FROM msgs WHERE NEW.seq = -1 AND seq = NEW.ts;
+    UPDATE msgs SET hdr = zeroblob(length(hdr)), msg = zeroblob(length(msg))
+        WHERE NEW.seq = -2 AND seq = NEW.ts;
+    DELETE FROM msgs WHERE NEW.seq = -2 AND seq = NEW.ts;
+    DELETE FROM msgs WHERE NEW.seq = -3 AND seq < NEW.ts;
+    DELETE FROM msgs WHERE NEW.seq = -4 AND seq > NEW.ts;
+    INSERT OR REPLACE INTO meta SELECT NEW.subject, NEW.msg, NEW.crc WHERE NEW.seq = -5;
+    INSERT OR REPLACE INTO consumers SELECT NEW.subject, NEW.hdr, NEW.msg, NEW.crc WHERE NEW.seq = -6;
+    DELETE FROM consumers WHERE NEW.seq = -7 AND name = NEW.subject;
+    SELECT RAISE(IGNORE);
+END;
 """
 _SIZES: Final = (4, 8, 16, 32, 48, 64, 96, 128, 192, 272, 384, 528, 768, 1088, 1536, 2176, 3200)
+_COLS: Final = 9
 # Padding and unused columns are integers: sqlite3 binds exact ints, floats and strs directly but
 # runs every other value (None, bytes) through its adapter registry, which costs far more.
-_NOP: Final = (-1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+_NOP: Final = (-8, 0, 0, 0, 0, 0, 0, 0, 0)
+_EMPTY_BLOB: Final = bytearray()  # bound, never modified
+_COPY_MAX: Final = 4096
 Row = tuple[Any, ...]
 
 
@@ -160,17 +158,33 @@ def _put_row(
     seq, ts, subject, hdr, msg = sm.seq, sm.ts, sm.subject, sm.hdr, sm.msg
     hcrc = crc32(subject.encode(), crc32(pack(seq, ts, ttl, size), 0))
     crc = crc32(msg, crc32(hdr, hcrc) if hdr else hcrc)
-    return (OP_PUT, seq, ts, ttl, size, hcrc, crc, subject, hdr, msg)
+    # sqlite3 binds a bytearray directly but sends bytes through its adapter registry first, which
+    # costs about a microsecond per value: more than copying a few kilobytes.
+    blob_hdr = (bytearray(hdr) if len(hdr) <= _COPY_MAX else hdr) if hdr else _EMPTY_BLOB
+    blob_msg = (bytearray(msg) if len(msg) <= _COPY_MAX else msg) if msg else _EMPTY_BLOB
+    return (seq, ts, ttl, size, hcrc, crc, subject, blob_hdr, blob_msg)
+
+
+def _blob(data: bytes) -> bytes | bytearray:
+    """`data` in the form sqlite3 binds fastest (see _put_row)."""
+    if not data:
+        return _EMPTY_BLOB
+    return bytearray(data) if len(data) <= _COPY_MAX else data
+
+
+def _op_row(kind: int, target: int = 0, crc: int = 0, key: Any = 0, hdr: Any = 0, msg: Any = 0) -> Row:
+    """The row that makes the trigger carry out a change other than storing a message."""
+    return (-kind, target, 0, 0, 0, crc, key, hdr, msg)
 
 
 def _keyed_row(op: Op) -> Row:
     kind = op[0]
     if kind == OP_META:
-        return (OP_META, 0, 0, 0, 0, 0, zlib.crc32(op[2]), op[1], 0, op[2])
+        return _op_row(OP_META, crc=zlib.crc32(op[2]), key=op[1], msg=_blob(op[2]))
     if kind == OP_CONSUMER:
         crc = zlib.crc32(op[3], zlib.crc32(op[2]))
-        return (OP_CONSUMER, 0, 0, 0, 0, 0, crc, op[1], op[2], op[3])
-    return (OP_CONSUMER_DEL, 0, 0, 0, 0, 0, 0, op[1], 0, 0)
+        return _op_row(OP_CONSUMER, crc=crc, key=op[1], hdr=_blob(op[2]), msg=_blob(op[3]))
+    return _op_row(OP_CONSUMER_DEL, key=op[1])
 
 
 def _reduce(ops: list[Op]) -> list[Row]:
@@ -191,7 +205,7 @@ def _reduce(ops: list[Op]) -> list[Row]:
             puts[op[1].seq] = op
         elif kind in (OP_DEL, OP_ERASE):
             if puts.pop(op[1], None) is None:
-                deletes.append((kind, op[1], *_NOP[2:]))
+                deletes.append(_op_row(kind, op[1]))
         elif kind == OP_BELOW:
             below = max(below, op[1])
             for seq in [s for s in puts if s < below]:
@@ -201,15 +215,15 @@ def _reduce(ops: list[Op]) -> list[Row]:
         else:
             raise StoreError(f"unknown store operation {kind}")
     rows = [_put_row(op) for op in puts.values()]
-    rows.extend(row for row in deletes if row[1] >= below or row[0] == OP_ERASE)
+    rows.extend(row for row in deletes if row[1] >= below or row[0] == -OP_ERASE)
     if below:
-        rows.append((OP_BELOW, below, *_NOP[2:]))
+        rows.append(_op_row(OP_BELOW, below))
     rows.extend(keyed.values())
     return rows
 
 
 def _statement(size: int) -> str:
-    return "INSERT INTO ops VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?,?)"] * size)
+    return "INSERT INTO msgs VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * size)
 
 
 def _chunks(rows: list[Row]) -> list[tuple[Any, ...]]:
@@ -230,18 +244,18 @@ def apply_ops(conn: sqlite3.Connection, ops: list[Op]) -> None:
     for i, op in enumerate(ops):
         if op[0] == OP_ABOVE:
             segments.append(_reduce(ops[start:i]))
-            segments.append([(OP_ABOVE, op[1], *_NOP[2:])])
+            segments.append([_op_row(OP_ABOVE, op[1])])
             start = i + 1
     segments.append(_reduce(ops[start:]))
     chunks = [chunk for rows in segments if rows for chunk in _chunks(rows)]
     if not chunks:
         return
     if len(chunks) == 1:
-        conn.execute(_statement(len(chunks[0]) // 10), chunks[0])
+        conn.execute(_statement(len(chunks[0]) // _COLS), chunks[0])
         return
     conn.execute("BEGIN IMMEDIATE")
     for chunk in chunks:
-        conn.execute(_statement(len(chunk) // 10), chunk)
+        conn.execute(_statement(len(chunk) // _COLS), chunk)
     conn.execute("COMMIT")
 
 

@@ -89,13 +89,27 @@ class ConsumerStateStore:
     def update_config(
         self, config: bytes, *, ack_policy: AckPolicy = "explicit", max_deliver: int = -1
     ) -> None:
-        self._config = bytes(config)
+        # Empty bytes reopen the store with its saved configuration (after a restart the caller
+        # reads the configuration from here before it knows the ack rules).
+        if config:
+            self._config = bytes(config)
         self.ack_policy = ack_policy
         self.max_deliver = max_deliver
         self._on_change(self, True)
 
     def state(self) -> ConsumerState:
         return self._state.copy()
+
+    @property
+    def live(self) -> ConsumerState:
+        """The current state itself, for readers that must not copy it; never mutate it."""
+        return self._state
+
+    def touch(self, sseq: int, ts: int) -> None:
+        """Move the delivery time of pending `sseq` (progress, delayed NAK); not persisted at once."""
+        p = self._state.pending.get(sseq)
+        if p is not None:
+            self._state.pending[sseq] = Pending(p.consumer_seq, ts)
 
     def encoded_state(self) -> bytes:
         return encode_state(self._state)

@@ -96,19 +96,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class MsgMeta:
-    """What the file store keeps in memory per message."""
-
-    __slots__ = ("size", "subject", "ts")
-
-    def __init__(self, subject: str, ts: int, size: int) -> None:
-        self.subject = subject
-        self.ts = ts
-        self.size = size
+# What the file store keeps in memory per message: (subject, size, ts), see _index.Entry.
+MsgMeta = tuple[str, int, int]
 
 
 def _meta_size(meta: MsgMeta) -> int:
-    return meta.size
+    return meta[1]
 
 
 class FileStore(IndexedStore[MsgMeta]):
@@ -204,7 +197,7 @@ class FileStore(IndexedStore[MsgMeta]):
             subject_b = subject.encode()
             if record_crcs(seq, ts, ttl, size, subject_b, b"", b"")[0] != hcrc:
                 raise StoreCorrupt(f"stream {self._name!r}: record {seq} fails its checksum")
-            index.add(seq, MsgMeta(subject, ts, size), size, ttl)
+            index.add(seq, (subject, size, ts), size, ttl)
         if len(index.msgs) != nmsgs or index.bytes != nbytes or index.last_seq > last_seq:
             raise StoreCorrupt(
                 f"stream {self._name!r}: {len(index.msgs)} records ({index.bytes} bytes, last {index.last_seq})"
@@ -251,9 +244,14 @@ class FileStore(IndexedStore[MsgMeta]):
         size = 30 + len(subject) + len(msg) + (4 + len(hdr) if hdr else 0)
         self._cache[seq] = sm
         self._batch_msgs.append(sm)
-        self._ops.append((OP_PUT, sm, ttl_ns, size))
-        self._changed()
-        index.add(seq, MsgMeta(subject, ts, size), size, ttl_ns)
+        ops = self._ops
+        ops.append((OP_PUT, sm, ttl_ns, size))
+        self._dirty = True
+        if not self._scheduled:
+            self._schedule()
+        elif len(ops) >= _EAGER_OPS:
+            self._submit()
+        index.add(seq, (subject, size, ts), size, ttl_ns)
         return seq, ts
 
     def _put(self, sm: StoreMsg, size: int, ttl_ns: int) -> MsgMeta:
@@ -261,7 +259,7 @@ class FileStore(IndexedStore[MsgMeta]):
         self._batch_msgs.append(sm)
         self._ops.append((OP_PUT, sm, ttl_ns, size))
         self._changed()
-        return MsgMeta(sm.subject, sm.ts, size)
+        return (sm.subject, size, sm.ts)
 
     def _fetch(self, seq: int) -> StoreMsg:
         sm = self._cache.get(seq)
