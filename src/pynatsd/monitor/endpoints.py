@@ -23,6 +23,7 @@ from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__
 from pynatsd.protocol.subject import is_literal, is_valid_subject, subject_matches
 
 if TYPE_CHECKING:
+    from pynatsd.cluster.link import RouteLink
     from pynatsd.core.accounts import Account
     from pynatsd.core.client import ClientConnection
     from pynatsd.core.server import Server
@@ -267,7 +268,7 @@ def _varz_config(server: Server) -> dict[str, Any]:
         "max_control_line": opts.max_control_line,
         "max_payload": opts.max_payload,
         "max_pending": opts.max_pending,
-        "cluster": {},
+        "cluster": server.cluster.varz() if server.cluster is not None else {},
         "gateway": {},
         "leaf": {},
         "mqtt": {},
@@ -299,8 +300,8 @@ def varz(server: Server) -> dict[str, Any]:
         cpu=_num(_usage.cpu_percent()),
         connections=len(server.clients),
         total_connections=st.total_connections,
-        routes=0,
-        remotes=0,
+        routes=len(server.cluster.routes) if server.cluster is not None else 0,
+        remotes=len(server.cluster.routes) if server.cluster is not None else 0,
         leafnodes=0,
         in_msgs=tot.in_msgs,
         in_bytes=tot.in_bytes,
@@ -603,9 +604,39 @@ def healthz(server: Server, query: Mapping[str, str]) -> tuple[int, dict[str, An
 
 
 def routez(server: Server, query: Mapping[str, str]) -> dict[str, Any]:
-    _subs_option(query)
+    subs, detail = _subs_option(query)
     out = {"server_id": server.server_id, "server_name": server.name, "now": rfc3339()}
-    return {**out, "num_routes": 0, "routes": []}
+    links = list(server.cluster.routes.values()) if server.cluster is not None else []
+    now = time.time()
+    return {**out, "num_routes": len(links), "routes": [_route_info(r, now, subs or detail) for r in links]}
+
+
+def _route_info(link: RouteLink, now: float, subs: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "rid": link.rid,
+        "remote_id": link.remote_id,
+        "remote_name": link.remote_name,
+        "did_solicit": link.solicited,
+        "is_configured": link.explicit,
+        "ip": link.host,
+        "port": link.port,
+        "start": rfc3339(link.start),
+        "last_activity": rfc3339(link.last_activity),
+        "rtt": _rtt(link.rtt),
+        "uptime": uptime(now - link.start),
+        "idle": uptime(now - link.last_activity),
+        "pending_size": link.pending_bytes,
+        "in_msgs": link.in_msgs,
+        "out_msgs": link.out_msgs,
+        "in_bytes": link.in_bytes,
+        "out_bytes": link.out_bytes,
+        "subscriptions": len(link.remote_subs),
+    }
+    if subs:
+        row["subscriptions_list"] = sorted(
+            {s.subject.decode(errors="replace") for s in link.remote_subs.values()}
+        )
+    return row
 
 
 def leafz(server: Server, query: Mapping[str, str]) -> dict[str, Any]:
