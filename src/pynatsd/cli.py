@@ -309,7 +309,11 @@ async def _serve(opts: Options, log: Logger, args: Args) -> int:
         # Each file stream commits from its own writer thread; a short GIL switch interval keeps a
         # busy event loop from starving it (and with it every PubAck).
         sys.setswitchinterval(0.0005)
-    server = Server(opts, logger=log)
+    try:
+        server = Server(opts, logger=log)
+    except ValueError as e:
+        log.fatal(str(e))
+        return 1
     # Handlers go in before "Server is ready" is logged: a harness may signal as soon as it sees it.
     _install_signal_handlers(server, log, args)
     try:

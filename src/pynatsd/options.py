@@ -84,6 +84,11 @@ class Options:
     authorization_block: dict[str, Any] = field(default_factory=dict)
     accounts: dict[str, Any] = field(default_factory=dict)
     system_account: str = ""
+    # operator (JWT) mode: operator JWTs (inline or file paths), the account resolver and its
+    # preloaded account JWTs
+    operators: list[str] = field(default_factory=list)
+    resolver: Any = ""
+    resolver_preload: dict[str, str] = field(default_factory=dict)
     # TLS
     tls: bool = False
     tls_cert: str = ""
@@ -92,6 +97,7 @@ class Options:
     tls_verify: bool = False
     tls_timeout: float = TLS_TIMEOUT
     tls_block: dict[str, Any] = field(default_factory=dict)
+    allow_non_tls: bool = False
     # cluster
     cluster_name: str = ""
     cluster_listen: str = ""

@@ -10,6 +10,8 @@
 #    max_control_line the verdict (ops, then the -ERR text or a silent close) must not depend on how
 #    the input was split either. (A tiny max_control_line is left out of that check: a line exactly
 #    at the limit split between CR and LF is a known divergence, covered in the unit tests.)
+# 3. The PUB fast path: with the connection's on_pub_tail set, valid and hostile input must give
+#    the same ops and verdict as without it, however split.
 from __future__ import annotations
 
 import itertools
@@ -20,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pynatsd.protocol.errors import ERR_INVALID_PUB_SUBJECT, ProtocolError
-from pynatsd.testing.recorder import Op, parse_all
+from pynatsd.protocol.parser import ClientParser
+from pynatsd.testing.recorder import Op, OpRecorder, parse_all
 
 _FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -237,3 +240,49 @@ def test_hostile_input_verdict_independent_of_split(
     whole = _verdict(parse_all(data, **attrs))
     assert _verdict(parse_all(data, chunks, **attrs)) == whole
     assert _verdict(parse_all(data, itertools.repeat(1), **attrs)) == whole
+
+
+# -- the PUB fast path (on_pub_tail) ---------------------------------------------------------
+
+
+def _parse_with_tail(data: bytes, chunks: Any, attrs: dict[str, Any]) -> tuple[list[Op], str | bool | None]:
+    """parse_all's verdict with on_pub_tail set, each tail checked and turned back into a PUB op."""
+    rec = OpRecorder()
+    parser = ClientParser(rec)
+    for name, value in attrs.items():
+        setattr(parser, name, value)
+
+    def on_tail(subject: bytes, reply: bytes, tail: bytes, size: int) -> None:
+        payload = tail[len(tail) - size - 2 : len(tail) - 2]
+        assert tail == b" " + (reply + b" " if reply else b"") + b"%d\r\n" % size + payload + b"\r\n"
+        rec.ops.append(("PUB", subject, reply, payload))
+
+    parser.on_pub_tail = on_tail
+    pieces = [data] if chunks is None else list(_pieces(data, chunks))
+    try:
+        for piece in pieces:
+            parser.feed(piece)
+    except ProtocolError as exc:
+        return rec.ops, exc.err
+    return rec.ops, True
+
+
+def _pieces(data: bytes, chunks: Any) -> Any:
+    pos = 0
+    for size in chunks:
+        if pos >= len(data):
+            return
+        yield data[pos : pos + size]
+        pos += size
+    if pos < len(data):
+        yield data[pos:]
+
+
+@_FAST
+@given(st.one_of(stream().map(lambda s: s[0]), _hostile), _default_limit_attrs, _chunks)
+def test_pub_tail_gives_the_same_verdict(data: bytes, attrs: dict[str, Any], chunks: list[int]) -> None:
+    attrs = {"pedantic": False, **attrs}
+    whole = _verdict(parse_all(data, **attrs))
+    assert _parse_with_tail(data, None, attrs) == whole
+    assert _parse_with_tail(data, chunks, attrs) == whole
+    assert _parse_with_tail(data, itertools.repeat(1), attrs) == whole

@@ -460,3 +460,100 @@ def test_parser_stopped_keeps_the_rest_and_resumes_in_order() -> None:
     assert [op[1] for op in rec.ops] == [b"s.%d" % i for i in range(50)] + [b"s.x"]
     assert rec.ops[-1][3] == b"abc"
     assert stops == 51
+
+
+def _outcome_with_tail(data: bytes, chunks: Any, attrs: dict[str, Any]) -> tuple[list[Op], Any]:
+    # As _outcome, with the connection's on_pub_tail set: canonical PUBs arrive as a tail, which
+    # must be exactly how MSG continues after its sid, and must carry what on_pub would have got.
+    rec = OpRecorder()
+    parser = ClientParser(rec)
+    for name, value in attrs.items():
+        setattr(parser, name, value)
+
+    def on_tail(subject: bytes, reply: bytes, tail: bytes, size: int) -> None:
+        payload = tail[len(tail) - size - 2 : len(tail) - 2]
+        assert tail == b" " + (reply + b" " if reply else b"") + b"%d\r\n" % size + payload + b"\r\n"
+        rec.ops.append(("PUB", subject, reply, payload))
+
+    parser.on_pub_tail = on_tail
+    try:
+        for piece in [data] if chunks is None else _chunked(data, chunks):
+            parser.feed(piece)
+    except ProtocolError as exc:
+        return rec.ops, exc.err
+    return rec.ops, CLEAN
+
+
+def _chunked(data: bytes, chunks: Any) -> Iterator[bytes]:
+    pos = 0
+    for size in chunks:
+        if pos >= len(data):
+            return
+        yield data[pos : pos + size]
+        pos += size
+    if pos < len(data):
+        yield data[pos:]
+
+
+_TAIL_EXTRA = [
+    _row(b"PUB a.b r.s 5\r\nhello\r\nPUB c 0\r\n\r\nPUB d 10\r\n0123456789\r\n", []),
+    _row(b"PUB a 1\r\nxPUB b 1\r\ny\r\n", []),
+    _row(b"PUB a 5 \r\nhello\r\n", []),
+    _row(b"PUB a  5\r\nhello\r\n", []),
+    _row(b"PUB a 05\r\nhello\r\n", []),
+    _row(b"PUB a r\x0bs 5\r\nhello\r\n", []),
+    _row(b"PUB a 1234567890\r\n", []),
+    _row(b"PUB a 6\r\nhello\r\r\n", []),
+    _row(b"PUB " + LINE16 + b"\r\nx\r\n", [], max_control_line=16),
+    _row(b"PUB x" + LINE16 + b"\r\nx\r\n", [], max_control_line=16),
+    _row(b"PUB a 10\r\nhello\r\n", [], max_payload=5),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "attrs", "ops", "err"), VALID + ERRORS + PEDANTIC + AUTH + CONTROL_LINE + _TAIL_EXTRA
+)
+@pytest.mark.parametrize("pedantic", [None, False])
+def test_pub_tail_matches_on_pub(
+    data: bytes, attrs: dict[str, Any], ops: list[Op], err: Any, pedantic: bool | None
+) -> None:
+    # The table rows again, through on_pub_tail (and with pedantic off, where the fast path runs):
+    # the same ops and the same verdict however the bytes are split.
+    attrs = dict(attrs) if pedantic is None else {**attrs, "pedantic": pedantic}
+    whole = _outcome(data, None, attrs)
+    assert _outcome_with_tail(data, None, attrs) == whole
+    for label, chunks in _splits(data):
+        assert _outcome_with_tail(data, chunks, attrs) == whole, label
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 23, 64, 1000])
+@pytest.mark.parametrize("tail", [False, True])
+def test_parser_stopped_across_reads_resumes_in_order(chunk: int, tail: bool) -> None:
+    # Stops after every PUB while the stream arrives in pieces, so ops that straddle two reads
+    # are completed (and stopped after) too; every op comes once, in order.
+    rec = OpRecorder()
+    parser = ClientParser(rec)
+    parser.pedantic = False
+    msgs = [
+        b"PUB s.%d %s%d\r\n%s\r\n" % (i, b"r " if i % 3 else b"", 5 + i % 7, b"x" * (5 + i % 7))
+        for i in range(40)
+    ]
+    data = b"".join(msgs) + b"PING\r\n"
+
+    def on_pub(subject: bytes, reply: bytes, payload: bytes, sizes: bytes = b"") -> None:
+        rec.ops.append(("PUB", subject, reply, payload))
+        parser.stopped = True
+
+    def on_tail(subject: bytes, reply: bytes, tail: bytes, size: int) -> None:
+        on_pub(subject, reply, tail[len(tail) - size - 2 : len(tail) - 2])
+
+    rec.on_pub = on_pub  # type: ignore[method-assign]
+    if tail:
+        parser.on_pub_tail = on_tail
+    for pos in range(0, len(data), chunk):
+        parser.feed(data[pos : pos + chunk])
+        while parser.stopped:
+            parser.stopped = False
+            parser.feed(b"")
+    expected = [("PUB", b"s.%d" % i, b"r" if i % 3 else b"", b"x" * (5 + i % 7)) for i in range(40)]
+    assert rec.ops == [*expected, ("PING",)]

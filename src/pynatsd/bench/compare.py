@@ -3,11 +3,12 @@
 # Each round starts a fresh pynatsd and a fresh nats-server, runs every case against both back to
 # back (which one goes first alternates between rounds, so neither always gets the warmer caches),
 # then stops both. The conns case goes first, while both servers are fresh: memory freed by earlier
-# traffic would otherwise be reused by the new connections and hide their cost. Machine noise moves
-# both numbers of a pair together, so the figure that matters is the per-round ratio pynatsd /
-# nats-server, and the report gives the median of those ratios. A case that FAILED its checks in any
-# round is reported as FAILED, never as a number; a case the server cannot run (JetStream on pynatsd
-# today) is n/a.
+# traffic would otherwise be reused by the new connections and hide their cost. Each run waits until
+# both servers are idle: closing 10,000 connections takes a server about a second of CPU, which
+# would otherwise be taken from whichever server runs next. Machine noise moves both numbers of a
+# pair together, so the figure that matters is the per-round ratio pynatsd / nats-server, and the
+# report gives the median of those ratios. A case that FAILED its checks in any round is reported
+# as FAILED, never as a number; a case the server cannot run (JetStream on pynatsd today) is n/a.
 from __future__ import annotations
 
 import argparse
@@ -25,6 +26,7 @@ from typing import Any
 
 from pynatsd.bench.launch import Launched, LaunchError, nats_server_binary, server_version
 from pynatsd.bench.scenarios import Params, run
+from pynatsd.bench.team import proc_cpu
 
 __all__ = ["CASES", "Case", "main"]
 
@@ -106,6 +108,7 @@ def _run_round(
         for case in sorted(cases, key=lambda c: c.scenario != "conns"):
             for kind in order:
                 s = servers[kind]
+                _settle(list(servers.values()))
                 p = case.params(s.url, s.pid, args.quick, args.varied, args.timeout)
                 res = run(case.scenario, p)
                 runs[case.name][kind].append(res)
@@ -115,6 +118,19 @@ def _run_round(
     finally:
         for s in servers.values():
             s.stop()
+
+
+def _settle(servers: list[Launched], quiet: float = 0.01, step: float = 0.2, limit: float = 10.0) -> None:
+    """Wait until both servers are idle: still closing the last run's connections (10,000 of them
+    after conns), one would take CPU from whichever server runs next, and only from that one."""
+    deadline = time.monotonic() + limit
+    before = [proc_cpu(s.pid) for s in servers]
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        after = [proc_cpu(s.pid) for s in servers]
+        if all(a is None or b is None or a - b < quiet for a, b in zip(after, before, strict=True)):
+            return
+        before = after
 
 
 def _say(r: int, rounds: int, case: Case, kind: str, res: dict[str, Any]) -> None:
@@ -138,12 +154,24 @@ def summarize(case: Case, runs: dict[str, list[dict[str, Any]]]) -> dict[str, An
             out[kind]["summary"] = "n/a"
         else:
             out[kind]["summary"] = statistics.median(v for v in values if v is not None)
+        out[kind]["server_us_per_msg"] = _server_cpu_per_msg(runs[kind])
     pairs = zip(out["pynatsd"]["values"], out["nats-server"]["values"], strict=True)
     ratios = [a / b for a, b in pairs if a is not None and b]
     both_numbers = all(isinstance(out[k]["summary"], float) for k in KINDS)
     out["ratios"] = ratios
     out["ratio_median"] = statistics.median(ratios) if ratios and both_numbers else None
     return out
+
+
+def _server_cpu_per_msg(runs: list[dict[str, Any]]) -> float | None:
+    """The server's CPU time per message in microseconds, median over the passed runs: unlike
+    throughput, it hardly depends on what else the machine is running."""
+    per = [
+        r["cpu_s"]["server"] / r["msgs"] * 1e6
+        for r in runs
+        if r.get("status") == "ok" and r.get("msgs") and "server" in (r.get("cpu_s") or {})
+    ]
+    return statistics.median(per) if per else None
 
 
 def _fmt(v: Any, unit: str) -> str:
@@ -153,9 +181,20 @@ def _fmt(v: Any, unit: str) -> str:
 
 
 def table(summary: dict[str, dict[str, Any]]) -> list[list[str]]:
-    rows = [["scenario", "pynatsd", "nats-server", "ratio py/ns (median)", "range", "better"]]
+    rows = [
+        [
+            "scenario",
+            "pynatsd",
+            "nats-server",
+            "ratio py/ns (median)",
+            "range",
+            "better",
+            "server CPU/msg py / ns",
+        ]
+    ]
     for s in summary.values():
         ratio, rs = s["ratio_median"], s["ratios"]
+        cpu = [s[k].get("server_us_per_msg") for k in KINDS]
         rows.append(
             [
                 s["label"],
@@ -164,6 +203,7 @@ def table(summary: dict[str, dict[str, Any]]) -> list[list[str]]:
                 f"{ratio:.3f}" if ratio is not None else "n/a",
                 f"{min(rs):.3f}-{max(rs):.3f}" if ratio is not None else "",
                 s["better"],
+                " / ".join(f"{c:.2f} us" for c in cpu) if None not in cpu else "",
             ]
         )
     return rows
@@ -233,7 +273,9 @@ def _markdown(info: dict[str, Any], rows: list[list[str]], args: argparse.Namesp
         "message received; latency is the request/reply round trip at the 50th percentile; conns is the",
         f"growth of the server's RSS per idle connection with 10 subscriptions each ({nconns:,} connections)",
         "(lower is better). FAILED means a correctness check failed (lost, duplicated or reordered",
-        "messages) in that many rounds; n/a means the server lacks the feature.",
+        "messages) in that many rounds; n/a means the server lacks the feature. Server CPU/msg is the",
+        "server process's CPU time (user + system) per message, median over rounds: it varies far less",
+        "than throughput with what else the machine is running.",
         "",
         "The load generators are Python processes on the same machine as the server. Against",
         "nats-server they, not the server, are usually the limit, so the throughput ratios understate",
@@ -267,6 +309,10 @@ def _select(spec: str) -> list[Case]:
 
 
 def main(argv: list[str], out_dir: Path, command: str = "bench/compare") -> int:
+    if argv[:1] == ["permissions"]:
+        from pynatsd.bench.perms import main as permissions
+
+        return permissions(argv[1:], out_dir)
     args = _parser().parse_args(argv)
     cases = _select(args.scenarios)
     args.nats_server = args.nats_server or nats_server_binary()

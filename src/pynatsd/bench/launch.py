@@ -58,7 +58,9 @@ def server_version(kind: str, binary: str | None = None) -> str:
 class Launched:
     """One server child process on 127.0.0.1 and a port of its own choosing."""
 
-    def __init__(self, kind: str, binary: str | None = None, jetstream: bool = True) -> None:
+    def __init__(
+        self, kind: str, binary: str | None = None, jetstream: bool = True, config: str | None = None
+    ) -> None:
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
         self.log_path = os.path.join(self.dir, "server.log")
@@ -69,6 +71,11 @@ class Launched:
             if found is None:
                 raise LaunchError("nats-server not found next to the interpreter or on PATH")
             cmd, env = [found], dict(os.environ)
+        if config is not None:
+            path = os.path.join(self.dir, "server.conf")
+            with open(path, "w") as f:
+                f.write(config)
+            cmd += ["-c", path]
         cmd += ["-a", "127.0.0.1", "-p", "-1"]
         if jetstream:
             cmd += ["-js", "-sd", os.path.join(self.dir, "store")]

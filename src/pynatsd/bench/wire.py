@@ -13,7 +13,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "KEY_LEN",
@@ -64,6 +64,14 @@ def parse_url(url: str) -> tuple[str, int]:
         url = "nats://" + url
     parts = urlsplit(url)
     return parts.hostname or "127.0.0.1", parts.port or 4222
+
+
+def url_credentials(url: str) -> dict[str, str]:
+    """CONNECT fields for a `nats://user:password@host:port` URL."""
+    parts = urlsplit(url if "://" in url else "nats://" + url)
+    if not parts.username:
+        return {}
+    return {"user": unquote(parts.username), "pass": unquote(parts.password or "")}
 
 
 def parse_frames(data: bytes, pos: int = 0) -> tuple[list[Frame], int]:
@@ -150,6 +158,7 @@ def connect(url: str, name: str, setup: bytes = b"", timeout: float = 10.0) -> s
         "protocol": 1,
         "headers": True,
         "no_responders": True,
+        **url_credentials(url),
     }
     hello = b"CONNECT " + json.dumps(opts, separators=(",", ":")).encode() + b"\r\n"
     sock.sendall(hello + setup + PING)

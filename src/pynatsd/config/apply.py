@@ -228,13 +228,14 @@ _SIMPLE: Final = _aliases(
     ("max_closed_clients", "max_closed_clients", as_int),
     ("disable_sublist_cache no_sublist_cache", "disable_sublist_cache", as_bool),
     ("no_auth_user", "no_auth_user", as_str),
+    ("allow_non_tls", "allow_non_tls", as_bool),
 )
 
 # Keys nats-server accepts that pynatsd does not act on (yet); they are neither set nor reported.
 _ACCEPTED: Final = _words(
     """trace_headers mappings maps logfile_max_num log_max_num prof_port prof_block_rate ocsp
-    ocsp_cache allow_non_tls write_timeout operator operators roots root root_operators
-    root_operator resolver account_resolver accounts_resolver resolver_tls resolver_preload
+    ocsp_cache write_timeout roots root root_operators
+    root_operator account_resolver accounts_resolver resolver_tls
     resolver_pinned_accounts no_system_account no_system no_sys_acc trusted trusted_keys
     connect_error_reports reconnect_error_reports server_tags default_js_domain server_metadata
     feature_flags proxy_protocol proxies"""
@@ -343,6 +344,22 @@ def _kept_block(attr: str, message: str) -> Handler:
 
 
 _websocket: Final = _kept_block("websocket", "Expected websocket to be a map, got {type}")
+
+
+def _operator(ctx: _Context, opts: Options, block: Mapping[str, Any], key: str, value: Any) -> None:
+    items = value if isinstance(value, list) else [value]
+    opts.operators = [as_str(v) for v in items]
+
+
+def _resolver(ctx: _Context, opts: Options, block: Mapping[str, Any], key: str, value: Any) -> None:
+    opts.resolver = to_plain(value) if isinstance(value, Mapping) else as_str(value)
+
+
+def _resolver_preload(ctx: _Context, opts: Options, block: Mapping[str, Any], key: str, value: Any) -> None:
+    preload = as_map(value, "Expected preload to be a map, got {type}")
+    opts.resolver_preload = {as_str(k): as_str(v) for k, v in preload.items()}
+
+
 _leafnodes: Final = _kept_block("leafnodes", "Expected map to define a leafnode, got {type}")
 
 
@@ -583,6 +600,10 @@ _HANDLERS: Final[dict[str, Handler]] = {
     "system_account": _system_account,
     "system": _system_account,
     "accounts": _accounts,
+    "operator": _operator,
+    "operators": _operator,
+    "resolver": _resolver,
+    "resolver_preload": _resolver_preload,
     "authorization": _authorization,
     "tls": _tls,
     "cluster": _cluster,

@@ -3,8 +3,10 @@
 # Theory of operation. data_received feeds the sans-I/O parser, which calls back the on_* methods
 # below. A PUB is matched against the account's sublist and delivered synchronously (see
 # delivery.py): nothing on that path awaits, so each publish is atomic. Everything a connection sends
-# goes through `out`, a list of byte strings written once per event-loop pass by the server's flush
-# (outbound.py), so +OK, PONG, MSG and -ERR keep their order and small writes are coalesced.
+# goes through `out`, a list of byte strings written once per read or event-loop pass by the server's
+# flush (outbound.py), so +OK, PONG, MSG and -ERR keep their order and small writes are coalesced.
+# A plain PUB takes a faster twin of on_hpub, on_pub_tail, which forwards the publisher's bytes as
+# they are; any check on publishing belongs in on_hpub, and on_pub_tail sends such cases there.
 #
 # Lifecycle: CONNECTING (INFO sent, CONNECT awaited if auth is required) -> CONNECTED -> CLOSED.
 # close() is idempotent; it removes every subscription before anything else can run, so no message
@@ -18,9 +20,11 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 
 from pynatsd.core import outbound
-from pynatsd.core.delivery import deliver, send_no_responders
+from pynatsd.core.client_auth import accept_identity, authenticate_off_loop, pub_violation, sub_violation
+from pynatsd.core.delivery import deliver, deliver_pub, send_no_responders
 from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind, Subscription
+from pynatsd.core.tls import TLSSniffer, cert_identities, start_tls
 from pynatsd.options import FIRST_PING_INTERVAL
 from pynatsd.protocol.connect import PEER_INFO_DECODER, ConnectOptions, decode_connect
 from pynatsd.protocol.encode import OK, PING, PONG, encode_err, encode_info
@@ -39,15 +43,20 @@ from pynatsd.protocol.subject import is_valid_subject
 
 if TYPE_CHECKING:
     from pynatsd.core.accounts import Account
+    from pynatsd.core.auth import Authenticator
+    from pynatsd.core.permissions import Permissions
     from pynatsd.core.server import Server
 
 __all__ = ["ClientConnection"]
 
 
 class ClientConnection(asyncio.Protocol):
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, auth: Authenticator | None = None) -> None:
         self.server = server
-        self.account: Account = server.global_account
+        # Websocket clients may have an authorization of their own (websocket { authorization }).
+        self.auth = auth or server.auth
+        self._account = server.global_account
+        self.sublist = self._account.sublist
         self.cid = server.next_cid()
         opts = server.options
         self.parser = ClientParser(self, max_payload=opts.max_payload, max_control_line=opts.max_control_line)
@@ -55,6 +64,8 @@ class ClientConnection(asyncio.Protocol):
             from pynatsd.core.trace import Tracer
 
             self.parser.handler = Tracer(self)
+        else:
+            self.parser.on_pub_tail = self.on_pub_tail
         self.transport: asyncio.Transport | None = None
         self.out: list[bytes] = []
         self.flush_pending = False
@@ -70,6 +81,14 @@ class ClientConnection(asyncio.Protocol):
         self.opts: ConnectOptions | None = None
         self._connect_fields: dict[str, Any] = {}
         self.user = ""
+        self.auth_kind = "user"
+        self.perms: Permissions | None = None
+        self.nonce = server.new_nonce() if self.auth.needs_nonce else ""
+        self._ident = ""
+        self.cert_names: list[str] = []
+        self.max_subs = 0
+        self.websocket = False
+        self._tls_task: asyncio.Task[None] | None = None
         self.host = ""
         self.port = 0
         self.start = time.time()
@@ -98,27 +117,77 @@ class ClientConnection(asyncio.Protocol):
         self._stalled_producers: set[ClientConnection] = set()
         self._stall_timer: asyncio.TimerHandle | None = None
 
+    @property
+    def account(self) -> Account:
+        return self._account
+
+    @account.setter
+    def account(self, account: Account) -> None:
+        # The account's sublist is read on every publish: kept at hand, not looked up each time.
+        self._account = account
+        self.sublist = account.sublist
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but they have its methods.
         transport = cast(asyncio.Transport, transport)
+        self._set_transport(transport)
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.host, self.port = str(peer[0]), int(peer[1])
+        srv = self.server
+        info = encode_info(srv.client_info(self))
+        tls = srv.tls if not self.websocket else None
+        if tls is not None and tls.allow_non_tls and not tls.handshake_first:
+            self.queue(info)
+            if srv.register_client(self):
+                transport.set_protocol(TLSSniffer(self, tls))
+                self._start_timers()
+            return
+        if tls is not None and not tls.handshake_first:
+            # INFO goes out in plain text at once; the TLS handshake follows it (core/tls.py).
+            transport.write(info)
+            transport.pause_reading()
+            if srv.register_client(self):
+                self._tls_task = srv.loop.create_task(start_tls(self, tls))
+            return
+        self.queue(info)
+        if not srv.register_client(self):
+            return
+        if tls is not None:
+            self._note_tls(transport)
+        self._start_timers()
+
+    def _set_transport(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         # pause_writing comes no later than the stall mark, so a stall ends in a resume_writing.
         high = min(outbound.HIGH_WATER, self.stall_mark)
         transport.set_write_buffer_limits(high=high, low=high // 4)
-        peer = transport.get_extra_info("peername") or ("", 0)
-        self.host, self.port = str(peer[0]), int(peer[1])
+
+    def _start_timers(self) -> None:
         srv = self.server
-        self.queue(encode_info(srv.client_info(self)))
-        if not srv.register_client(self):
-            return
         loop = srv.loop
-        if srv.auth.required:
+        if self.auth.required:
             self.parser.auth_pending = True
             self._auth_timer = loop.call_later(srv.options.auth_timeout, self._on_auth_timeout)
         first = min(srv.options.ping_interval, FIRST_PING_INTERVAL)
         self._ping_timer = loop.call_later(first, self._on_ping_timer)
+
+    def tls_established(self, transport: asyncio.Transport) -> None:
+        """The INFO-first handshake finished: carry on over the secured transport."""
+        self._tls_task = None
+        self._set_transport(transport)
+        self._note_tls(transport)
+        self._start_timers()
+
+    def _note_tls(self, transport: asyncio.Transport) -> None:
+        log = self.server.log
+        cipher = transport.get_extra_info("cipher") or ("", "", 0)
+        log.debug(f"{self.log_prefix()} - TLS handshake complete")
+        log.debug(
+            f"{self.log_prefix()} - TLS version {cipher[1].removeprefix('TLSv')}, cipher suite {cipher[0]}"
+        )
+        self.cert_names = cert_identities(transport.get_extra_info("peercert"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed:
@@ -133,6 +202,8 @@ class ClientConnection(asyncio.Protocol):
             self.parser.feed(data)
         except ProtocolError as e:
             self.protocol_error(e)
+        if len(data) >= outbound.EAGER_FLUSH_READ:
+            self.server.outbound.flush()
 
     def pause_writing(self) -> None:
         # The socket is not keeping up. Give it write_deadline to make progress (see
@@ -203,6 +274,8 @@ class ClientConnection(asyncio.Protocol):
                 t.cancel()
         for sub in self.subs.values():
             self.account.sublist.remove(sub)
+        if self.server.cluster is not None:
+            self.server.cluster.client_closed(self)
         self.pending_bytes = 0
         self._release_producers()
         self.server.unregister_client(self)
@@ -222,7 +295,8 @@ class ClientConnection(asyncio.Protocol):
 
     def log_prefix(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port} - cid:{self.cid}"
+        tag = "wid" if self.websocket else "cid"
+        return f"{host}:{self.port} - {tag}:{self.cid}{self._ident}"
 
     # -- outbound ------------------------------------------------------------------------------
 
@@ -234,7 +308,7 @@ class ClientConnection(asyncio.Protocol):
             self.server.outbound.mark(self)
 
     def flush(self) -> None:
-        """Write everything queued in one call. Run once per loop pass by the server."""
+        """Write everything queued in one call. Run once per read or loop pass (outbound.py)."""
         self.flush_pending = False
         out = self.out
         if not out or self.closed:
@@ -242,9 +316,17 @@ class ClientConnection(asyncio.Protocol):
         self.out = []
         transport = self.transport
         assert transport is not None
-        data = out[0] if len(out) == 1 else b"".join(out)
-        self._written += len(data)
-        transport.write(data)
+        if len(out) == 1:
+            self._written += len(out[0])
+            transport.write(out[0])
+        elif len(out[-1]) < outbound.GATHER_MIN:
+            data = b"".join(out)
+            self._written += len(data)
+            transport.write(data)
+        else:
+            # Large payloads: handed over as they are (one writev), not copied into one string.
+            self._written += sum(map(len, out))
+            transport.writelines(out)
         pending = self.pending_bytes = transport.get_write_buffer_size()
         if pending > self.server.options.max_pending:
             self.slow_consumer(f"MaxPending of {self.server.options.max_pending} Exceeded")
@@ -266,15 +348,17 @@ class ClientConnection(asyncio.Protocol):
             opts, self._connect_fields = decode_connect(arg, self._connect_fields)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise ProtocolError(None, f"connect parse error: {e}") from e
-        srv = self.server
         if opts.account or opts.new_account:
             raise ProtocolError(ERR_AUTH_VIOLATION, "account in CONNECT")
-        if srv.auth.required and not self.connect_received:
-            user = srv.auth.check(opts)
-            if user is None:
-                srv.log.error(f"{self.log_prefix()} - authentication error")
-                raise ProtocolError(ERR_AUTH_VIOLATION, "authentication error")
-            self.user = user
+        if self.auth.required and not self.connect_received:
+            if self.auth.is_slow(opts):
+                authenticate_off_loop(self, opts)
+                return
+            accept_identity(self, opts, self.auth.check(opts, self.nonce.encode(), self.cert_names))
+        self.finish_connect(opts)
+
+    def finish_connect(self, opts: ConnectOptions) -> None:
+        srv = self.server
         if self._auth_timer is not None:
             self._auth_timer.cancel()
             self._auth_timer = None
@@ -300,11 +384,33 @@ class ClientConnection(asyncio.Protocol):
     def on_hpub(self, subject: bytes, reply: bytes, hdr_len: int, msg: bytes, sizes: bytes = b"") -> None:
         self.in_msgs += 1
         self.in_bytes += len(msg)
+        perms = self.perms
+        if perms is not None and not perms.can_publish(subject):
+            pub_violation(self, subject)
+            return
         if self.verbose:
             self.queue(OK)
-        res = self.account.sublist.match(subject)
+        res = self.sublist.match(subject)
         if res is not EMPTY_RESULT:
             if not deliver(self, self.account, subject, reply, hdr_len, msg, res, sizes) and reply:
+                self._no_interest(subject, reply)
+        elif reply:
+            self._no_interest(subject, reply)
+
+    def on_pub_tail(self, subject: bytes, reply: bytes, tail: bytes, size: int) -> None:
+        # on_pub for a plain PUB in canonical form (see ClientParser.on_pub_tail), forwarding the
+        # publisher's bytes as they are. Anything on_hpub checks beyond this goes through it.
+        if self.perms is not None:
+            n = len(tail)
+            self.on_hpub(subject, reply, 0, tail[n - size - 2 : n - 2])
+            return
+        self.in_msgs += 1
+        self.in_bytes += size
+        if self.verbose:
+            self.queue(OK)
+        res = self.sublist.match(subject)
+        if res is not EMPTY_RESULT:
+            if not deliver_pub(self, subject, reply, tail, size, res) and reply:
                 self._no_interest(subject, reply)
         elif reply:
             self._no_interest(subject, reply)
@@ -317,13 +423,17 @@ class ClientConnection(asyncio.Protocol):
         # The checks run in nats-server's order: limit, duplicate sid, tokens, then validity.
         srv = self.server
         opts = srv.options
-        if opts.max_subscriptions and len(self.subs) >= opts.max_subscriptions:
+        limit = self.max_subs or opts.max_subscriptions
+        if limit and len(self.subs) >= limit:
             srv.log.error(f"{self.log_prefix()} - {ERR_MAX_SUBSCRIPTIONS}")
             self.queue(encode_err(ERR_MAX_SUBSCRIPTIONS))
             return
         if sid in self.subs:
             if self.verbose:
                 self.queue(OK)
+            return
+        if self.perms is not None and not self.perms.can_subscribe(subject, queue):
+            sub_violation(self, subject, queue, sid)
             return
         if opts.max_sub_tokens and subject.count(b".") + 1 > opts.max_sub_tokens:
             text = f'Permissions Violation for Subscription to "{subject.decode(errors="replace")}", too many tokens'
@@ -335,6 +445,8 @@ class ClientConnection(asyncio.Protocol):
         sub = Subscription(self, subject, queue, sid, SubKind.CLIENT)
         self.subs[sid] = sub
         self.account.sublist.insert(sub)
+        if srv.cluster is not None:
+            srv.cluster.local_interest(self.account, sub, True)
         if self.verbose:
             self.queue(OK)
 
@@ -351,6 +463,14 @@ class ClientConnection(asyncio.Protocol):
     def remove_sub(self, sub: Subscription) -> None:
         if self.subs.pop(sub.sid, None) is not None:
             self.account.sublist.remove(sub)
+            if self.server.cluster is not None:
+                self.server.cluster.local_interest(self.account, sub, False)
+
+    @property
+    def takes_async_info(self) -> bool:
+        """Whether an INFO update may be sent now: a protocol-1 client past its first PING/PONG (one
+        still in its handshake would read an INFO after its PING as the PONG)."""
+        return self.protocol >= 1 and self._first_pong_info and not self.closed
 
     def on_ping(self) -> None:
         self.queue(PONG)
@@ -399,6 +519,15 @@ class ClientConnection(asyncio.Protocol):
             self._rtt_start = time.monotonic()
             self.queue(PING)
         self._ping_timer = srv.loop.call_later(opts.ping_interval, self._on_ping_timer)
+
+    def set_ident(self, ident: str) -> None:
+        """The client's name and identity, as they follow the cid in its log lines."""
+        self._ident = ident
+
+    def auth_expired(self) -> None:
+        if not self.closed:
+            self.server.log.debug(f"{self.log_prefix()} - User Authentication Expired")
+            self.close("Authentication Expired", err="User Authentication Expired")
 
     def _on_auth_timeout(self) -> None:
         self._auth_timer = None

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
+import hashlib
 import os
 import socket
 import sys
@@ -17,15 +19,22 @@ from typing import TYPE_CHECKING, Any
 from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__, build_kind
 from pynatsd.core.accounts import GLOBAL_ACCOUNT, Account
 from pynatsd.core.auth import Authenticator
+from pynatsd.core.auth_reload import reauthorize
 from pynatsd.core.client import ClientConnection
+from pynatsd.core.imports import configure_imports
+from pynatsd.core.jwt import jwt_account_block
 from pynatsd.core.nkeys import new_server_keys
 from pynatsd.core.outbound import Outbound
+from pynatsd.core.system import start_system_services
+from pynatsd.core.tls import tls_config
+from pynatsd.core.websocket import start_websocket, websocket_config
 from pynatsd.logger import Logger
 from pynatsd.options import RANDOM_PORT, Options
 from pynatsd.protocol.encode import encode_info
 from pynatsd.protocol.errors import ERR_MAX_CONNECTIONS
 
 if TYPE_CHECKING:
+    from pynatsd.cluster.cluster import Cluster
     from pynatsd.monitor.http import MonitorServer
 
 __all__ = ["Server", "ServerError"]
@@ -67,6 +76,12 @@ class Server:
         self.global_account = Account(GLOBAL_ACCOUNT, cache=not opts.disable_sublist_cache)
         self.accounts: dict[str, Account] = {GLOBAL_ACCOUNT: self.global_account}
         self.auth = Authenticator(opts)
+        self.tls = tls_config(opts)
+        self.websocket = websocket_config(opts)
+        self.websocket_port = 0
+        self._configure_accounts(opts)
+        configure_imports(self.accounts, self._account_blocks(opts))
+        self.system = start_system_services(self)
         self.clients: dict[int, ClientConnection] = {}
         self.closed_clients: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=opts.max_closed_clients
@@ -89,6 +104,8 @@ class Server:
         self._shutdown_done = asyncio.Event()
         self._shutting_down = False
         self._ldm_task: asyncio.Task[None] | None = None
+        # Routes to the other cluster members, once clustering runs (cluster/).
+        self.cluster: Cluster | None = None
 
     # -- properties used by connections ---------------------------------------------------------
 
@@ -120,6 +137,7 @@ class Server:
         if opts.http_port or opts.https_port:
             await self._start_monitor()
         await self._listen()
+        await self._start_cluster()
         self._write_files()
         self.log.info("Server is ready")
 
@@ -130,8 +148,16 @@ class Server:
         log.info(f"  Python:   {sys.version.split()[0]}")
         log.info(f"  Name:     {self.name}")
         log.info(f"  ID:       {self.server_id}")
-        if self.options.config_file:
-            log.info(f"Using configuration file: {self.options.config_file}")
+        if self.auth.has_plaintext_passwords():
+            log.warn("Plaintext passwords detected, use nkeys or bcrypt")
+        path = self.options.config_file
+        if path:
+            try:
+                with open(path, "rb") as f:
+                    digest = f" (sha256:{hashlib.sha256(f.read()).hexdigest()})"
+            except OSError:
+                digest = ""
+            log.info(f"Using configuration file: {path}{digest}")
 
     async def _start_jetstream(self) -> None:
         from pynatsd.jetstream.engine import JetStream
@@ -140,9 +166,37 @@ class Server:
         js = JetStream(self)
         try:
             await js.start()
+            self._enable_account_jetstream(js)
         except StoreError as e:
             raise ServerError(f"Can't start JetStream: {e}") from e
         self.jetstream = js
+
+    def _enable_account_jetstream(self, js: Any) -> None:
+        # Configured accounts use JetStream only when their block enables it; the others are told
+        # so on $JS.API.
+        from pynatsd.jetstream.limits import answer_not_enabled, parse_account_jetstream
+
+        for name, block in (self.options.accounts or {}).items():
+            account = self.accounts[name]
+            if account.is_system:
+                continue
+            limits = parse_account_jetstream(block.get("jetstream") if isinstance(block, dict) else None)
+            if limits is None:
+                answer_not_enabled(account)
+            else:
+                js.enable_account(account).limits = limits
+
+    async def _start_cluster(self) -> None:
+        from pynatsd.cluster.cluster import Cluster
+        from pynatsd.cluster.dial import listen_address
+
+        addr = listen_address(self.options)
+        if addr is not None:
+            self.cluster = Cluster(self, *addr)
+            try:
+                await self.cluster.start()
+            except OSError as e:
+                raise ServerError(f"Error listening on router port: {addr[1]}, {e}") from e
 
     async def _start_monitor(self) -> None:
         from pynatsd.monitor.http import MonitorServer
@@ -152,16 +206,27 @@ class Server:
 
     async def _listen(self) -> None:
         opts = self.options
+        if self.websocket is not None:
+            listener, self.websocket_port = await start_websocket(self, self.websocket)
+            self._servers.append(listener)
         port = 0 if opts.port in (RANDOM_PORT, 0) else opts.port
         host = opts.host or "0.0.0.0"
         socks = _bind_sockets(host, port)
         self.port = socks[0].getsockname()[1]
+        tls = self.tls
+        first = tls if tls is not None and tls.handshake_first else None
         for sock in socks:
             srv = await self.loop.create_server(
-                lambda: ClientConnection(self), sock=sock, backlog=LISTEN_BACKLOG
+                lambda: ClientConnection(self),
+                sock=sock,
+                backlog=LISTEN_BACKLOG,
+                ssl=first.context if first else None,
+                ssl_handshake_timeout=first.timeout if first else None,
             )
             self._servers.append(srv)
         self.log.info(f"Listening for client connections on {_join_host_port(host, self.port)}")
+        if tls is not None:
+            self.log.info(f"TLS {'available' if tls.allow_non_tls else 'required'} for client connections")
 
     def _write_files(self) -> None:
         opts = self.options
@@ -187,6 +252,8 @@ class Server:
             return
         self._shutting_down = True
         self._close_listeners()
+        if self.cluster is not None:
+            await self.cluster.stop()
         for client in list(self.clients.values()):
             client.close("Server Shutdown")
         if self._ldm_task is not None and self._ldm_task is not asyncio.current_task():
@@ -227,6 +294,38 @@ class Server:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.shutdown()
+
+    def _account_blocks(self, opts: Options) -> dict[str, Any]:
+        # In operator mode the accounts, with their exports and imports, come from account JWTs.
+        trust = self.auth.trust
+        if trust is None:
+            return dict(opts.accounts or {})
+        blocks = {}
+        for pub, claims in trust.accounts.items():
+            self.accounts.setdefault(pub, Account(pub, cache=not opts.disable_sublist_cache))
+            blocks[pub] = jwt_account_block(claims.nats)
+        return blocks
+
+    def _configure_accounts(self, opts: Options) -> None:
+        for name in opts.accounts or {}:
+            if name not in self.accounts:
+                self.accounts[name] = Account(name, cache=not opts.disable_sublist_cache)
+
+    @staticmethod
+    def new_nonce() -> str:
+        return base64.urlsafe_b64encode(os.urandom(11)).decode().rstrip("=")
+
+    def lookup_account(self, name: str) -> Account:
+        return self.accounts.get(name) or self.global_account
+
+    def bind_account(self, client: ClientConnection, account: Account) -> None:
+        """Move an authenticated client into its account (before it has subscriptions)."""
+        if client.account is account:
+            return
+        client.account.clients.discard(client)
+        client.account = account
+        if client.cid in self.clients:
+            account.clients.add(client)
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -280,17 +379,26 @@ class Server:
             "git_commit": GIT_COMMIT,
             "go": f"python{sys.version.split()[0]}",
             "host": opts.host,
-            "port": self.port,
+            "port": self.websocket_port if client is not None and client.websocket else self.port,
             "headers": not opts.no_header_support,
         }
-        if self.auth.required:
+        auth = client.auth if client is not None else self.auth
+        if auth.required and (connect_info or not auth.no_auth_user):
             info["auth_required"] = True
+        if self.tls is not None and not (client is not None and client.websocket):
+            info["tls_available" if self.tls.allow_non_tls else "tls_required"] = True
+            if self.tls.verify:
+                info["tls_verify"] = True
         info["max_payload"] = opts.max_payload
         if self.jetstream is not None:
             info["jetstream"] = True
         if client is not None:
             info["client_id"] = client.cid
             info["client_ip"] = client.host
+            if client.nonce and not connect_info:
+                info["nonce"] = client.nonce
+        if self.cluster is not None:
+            self.cluster.add_client_info(info)
         if self.lame_duck:
             info["ldm"] = True
         if connect_info and client is not None:
@@ -310,8 +418,10 @@ class Server:
         self.lame_duck = True
         self.log.info("Entering lame duck mode, stop accepting new clients")
         self._close_listeners()
+        if self.cluster is not None:
+            self.cluster.enter_lame_duck()
         for client in list(self.clients.values()):
-            if client.protocol >= 1 and client.connect_received:
+            if client.takes_async_info:
                 client.queue(encode_info(self.client_info(client)))
         self._ldm_task = self.loop.create_task(self._lame_duck())
 
@@ -337,11 +447,16 @@ class Server:
             if getattr(new, name) != getattr(old, name):
                 raise ValueError(f"config reload not supported for {name.capitalize()}")
         changed = [f for f in old.__dataclass_fields__ if getattr(old, f) != getattr(new, f)]
+        auth = Authenticator(new)
         self.options = new
         self.log.debug_enabled = new.debug
         self.log.trace_enabled = new.trace
-        self.auth = Authenticator(new)
+        old_auth, self.auth = self.auth, auth
+        self._configure_accounts(new)
         for client in list(self.clients.values()):
+            reauthorize(client, old_auth, self.auth)
+            if client.auth is old_auth:
+                client.auth = self.auth
             client.parser.max_payload = new.max_payload
             client.parser.max_control_line = new.max_control_line
         self.config_load_time = time.time()

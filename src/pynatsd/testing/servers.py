@@ -211,6 +211,14 @@ class ServerProcess:
             err = "\n".join(self._stdout[-10:])
         raise ServerStartError(f"{self.kind} {problem}\ncommand: {cmd!r}\nstderr:\n{out}\nstdout:\n{err}")
 
+    def reload(self, config: str) -> None:
+        """Replace the config file's text and signal the server to reload it (SIGHUP)."""
+        if self._tmpdir is None or self._proc is None:
+            raise RuntimeError("reload needs a server started with a config")
+        (Path(self._tmpdir.name) / "server.conf").write_text(config, encoding="utf-8")
+        self.config = config
+        self._proc.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         proc = self._proc
         if proc is None:
