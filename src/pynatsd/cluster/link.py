@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, cast
 from pynatsd.core import delivery as _delivery
 from pynatsd.core.delivery import deliver, deliver_pub
 from pynatsd.core.internal import subscribe_internal, unsubscribe_internal
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind
 from pynatsd.protocol.encode import PING, PONG, encode_err, go_json
 from pynatsd.protocol.route import RouteParser, RouteProtocolError, encode_rmsg_head
@@ -389,9 +388,9 @@ class RouteLink(asyncio.Protocol):
             if target is None:
                 return
         res = target.account.sublist.match(subject)
-        if res is EMPTY_RESULT:
-            return
         psubs, groups = res
+        if not psubs and not groups:
+            return
         groups = tuple(g for g in groups if g[0].queue in queues) if queues else ()
         if not psubs and not groups:
             return

@@ -22,7 +22,6 @@ import msgspec
 from pynatsd.core import outbound
 from pynatsd.core.client_auth import accept_identity, authenticate_off_loop, pub_violation, sub_violation
 from pynatsd.core.delivery import deliver, deliver_pub, send_no_responders
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind, Subscription
 from pynatsd.core.tls import TLSSniffer, cert_identities, start_tls
 from pynatsd.options import FIRST_PING_INTERVAL
@@ -391,7 +390,7 @@ class ClientConnection(asyncio.Protocol):
         if self.verbose:
             self.queue(OK)
         res = self.sublist.match(subject)
-        if res is not EMPTY_RESULT:
+        if res[0] or res[1]:
             if not deliver(self, self.account, subject, reply, hdr_len, msg, res, sizes) and reply:
                 self._no_interest(subject, reply)
         elif reply:
@@ -409,7 +408,7 @@ class ClientConnection(asyncio.Protocol):
         if self.verbose:
             self.queue(OK)
         res = self.sublist.match(subject)
-        if res is not EMPTY_RESULT:
+        if res[0] or res[1]:
             if not deliver_pub(self, subject, reply, tail, size, res) and reply:
                 self._no_interest(subject, reply)
         elif reply:

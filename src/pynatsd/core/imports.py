@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from pynatsd.core.delivery import deliver
 from pynatsd.core.internal import subscribe_internal
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.protocol.subject import is_literal, is_valid_subject, subject_matches
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class _Wiring:
         def forward(sub: Subscription, subj: bytes, reply: bytes, hdr_len: int, msg: bytes) -> bool:
             local = pre + (map_subject(pattern, target, subj) if target else subj)
             res = importer.sublist.match(local)
-            if res is EMPTY_RESULT:
+            if not res[0] and not res[1]:
                 return False
             return deliver(None, importer, local, reply, hdr_len, msg, res)
 
@@ -146,7 +145,7 @@ class _Wiring:
         def request(sub: Subscription, subj: bytes, reply: bytes, hdr_len: int, msg: bytes) -> bool:
             target = map_subject(local, remote, subj)
             res = exporter.sublist.match(target)
-            if res is EMPTY_RESULT:
+            if not res[0] and not res[1]:
                 return False
             routed = b""
             if reply:
@@ -181,7 +180,7 @@ class _Wiring:
         if len(self.responses) > 1024:
             self._expire(now)
         res = route.account.sublist.match(route.reply)
-        if res is EMPTY_RESULT:
+        if not res[0] and not res[1]:
             return False
         return deliver(None, route.account, route.reply, reply, hdr_len, msg, res)
 

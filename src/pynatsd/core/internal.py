@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pynatsd.core.delivery import deliver
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind, Subscription
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def publish_internal(
 ) -> bool:
     """Publish into `account` as the server; True if anyone (client or internal) received it."""
     res = account.sublist.match(subject)
-    if res is EMPTY_RESULT:
+    if not res[0] and not res[1]:
         return False
     if hdr:
         return deliver(None, account, subject, reply, len(hdr), hdr + payload, res)

@@ -26,6 +26,8 @@ __all__ = ["EMPTY_RESULT", "Sublist", "SublistResult"]
 CACHE_MAX: Final = 1024
 # (plain subscribers, queue groups)
 SublistResult = tuple[tuple["Subscription", ...], tuple[tuple["Subscription", ...], ...]]
+# Test a result for emptiness, never for identity with EMPTY_RESULT: the compiled build passes
+# these fixed-length tuples unboxed, so the object a caller gets back is a new one.
 EMPTY_RESULT: Final[SublistResult] = ((), ())
 
 

@@ -23,7 +23,6 @@ import time
 from typing import TYPE_CHECKING, Annotated, ClassVar, Final
 
 from pynatsd.core.internal import publish_internal
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.jetstream.jsonutil import Duration, GoTimeNs, GoTimeText, Omit, Uint64, encode, format_go_time
 from pynatsd.jetstream.types_stream import GoStruct
 
@@ -129,7 +128,7 @@ class APIAudit(GoStruct):
 def _wanted(account: Account, subject: str) -> bytes | None:
     """The subject as bytes when someone subscribes to it, else None."""
     raw = subject.encode()
-    return raw if account.sublist.match(raw) is not EMPTY_RESULT else None
+    return raw if account.sublist.has_interest(raw) else None
 
 
 def stream_action(jsa: JSAccount, stream: str, action: str) -> None:

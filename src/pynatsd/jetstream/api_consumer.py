@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.jetstream.advisories import consumer_action
 from pynatsd.jetstream.api_stream import Reply, error_reply, optional_request
 from pynatsd.jetstream.errors import JSError, invalid_json, js_error
@@ -193,7 +192,7 @@ def _create(jsa: JSAccount, durable_verb: bool, args: list[str], body: bytes) ->
 
 
 def _has_interest(jsa: JSAccount, subject: str) -> bool:
-    return jsa.account.sublist.match(subject.encode()) is not EMPTY_RESULT
+    return jsa.account.sublist.has_interest(subject.encode())
 
 
 def _add_or_update(jsa: JSAccount, stream: Stream, req: CreateConsumerRequest) -> Consumer | JSError:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from pynatsd.core.sublist import EMPTY_RESULT
 from pynatsd.core.subscription import SubKind
 
 if TYPE_CHECKING:
@@ -185,7 +184,7 @@ def status(code: int, text: str, pending: tuple[int, int] | None = None, extra: 
 
 
 def has_interest(account: Account, subject: bytes) -> bool:
-    return account.sublist.match(subject) is not EMPTY_RESULT
+    return account.sublist.has_interest(subject)
 
 
 def has_literal_interest(account: Account, subject: bytes) -> bool:
@@ -200,9 +199,9 @@ def has_literal_interest(account: Account, subject: bytes) -> bool:
 def send_msg(account: Account, to: bytes, subject: bytes, reply: bytes, hdr: bytes, payload: bytes) -> bool:
     """Deliver to the subscribers of `to` with `subject` on the MSG line; True if anyone got it."""
     res = account.sublist.match(to)
-    if res is EMPTY_RESULT:
-        return False
     psubs, qgroups = res
+    if not psubs and not qgroups:
+        return False
     sent = False
     for sub in psubs:
         if _send_one(sub, subject, reply, hdr, payload):
