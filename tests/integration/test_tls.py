@@ -121,3 +121,23 @@ async def test_allow_non_tls_serves_both() -> None:
         await raw.close()
         await _roundtrip(srv.client_url)
         await _roundtrip(f"tls://127.0.0.1:{srv.port}", tls=_client_context(), tls_hostname="localhost")
+
+
+async def test_cipher_suites_limit_tls12_ciphers() -> None:
+    suite = "cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]"
+    async with run_server(_server_options(suite)) as srv:
+        ctx = _client_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+        await reader.readline()
+        await writer.start_tls(ctx, server_hostname="localhost")
+        cipher = writer.get_extra_info("cipher")
+        assert cipher[0] == "ECDHE-ECDSA-AES256-GCM-SHA384"
+        writer.close()
+
+
+def test_unknown_cipher_suite_is_refused() -> None:
+    from pynatsd.core.tls import TLSConfigError, tls_config
+
+    with pytest.raises(TLSConfigError, match="unrecognized cipher suite"):
+        tls_config(_server_options("cipher_suites: [TLS_NOT_A_CIPHER]"))

@@ -149,3 +149,24 @@ async def test_bad_upgrade(wire: WireTarget, request_text: str, closes: bool) ->
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
         assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
     writer.close()
+
+
+COOKIE_CONFIG = (
+    'websocket { listen: "127.0.0.1:-1", no_tls: true, token_cookie: "tok", '
+    "authorization { token: s3cret } }\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "ok"), [("tok=s3cret", True), ("tok=wrong", False), ("other=s3cret", False)]
+)
+async def test_credentials_from_cookies(wire: WireTarget, cookie: str, ok: bool) -> None:
+    server = await wire.server(COOKIE_CONFIG)
+    reader, writer, head = await _upgrade(ws_port(server), f"Cookie: {cookie}\r\n")
+    assert head.startswith(b"HTTP/1.1 101 ")
+    info = await _frames(reader, b"\r\n")
+    assert b'"auth_required":true' in info[0][2]
+    writer.write(_mask(b'CONNECT {"verbose":false}\r\nPING\r\n'))
+    got = b"".join(p for _, _, p in await _frames(reader, b"\r\n"))
+    assert got == (b"PONG\r\n" if ok else b"-ERR 'Authorization Violation'\r\n")
+    writer.close()

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 
 from pynatsd.core import outbound
-from pynatsd.core.client_auth import accept_identity, authenticate_off_loop, pub_violation, sub_violation
+from pynatsd.core.client_auth import (
+    accept_identity,
+    authenticate_off_loop,
+    fill_from_cookies,
+    pub_violation,
+    sub_violation,
+)
 from pynatsd.core.delivery import deliver, deliver_pub, send_no_responders
 from pynatsd.core.subscription import SubKind, Subscription
 from pynatsd.core.tls import TLSSniffer, cert_identities, start_tls
@@ -87,6 +93,7 @@ class ClientConnection(asyncio.Protocol):
         self.cert_names: list[str] = []
         self.max_subs = 0
         self.websocket = False
+        self.cookie_credentials: dict[str, str] = {}
         self._tls_task: asyncio.Task[None] | None = None
         self.host = ""
         self.port = 0
@@ -349,6 +356,8 @@ class ClientConnection(asyncio.Protocol):
             raise ProtocolError(None, f"connect parse error: {e}") from e
         if opts.account or opts.new_account:
             raise ProtocolError(ERR_AUTH_VIOLATION, "account in CONNECT")
+        if self.cookie_credentials:
+            fill_from_cookies(opts, self.cookie_credentials)
         if self.auth.required and not self.connect_received:
             if self.auth.is_slow(opts):
                 authenticate_off_loop(self, opts)
@@ -398,13 +407,13 @@ class ClientConnection(asyncio.Protocol):
 
     def on_pub_tail(self, subject: bytes, reply: bytes, tail: bytes, size: int) -> None:
         # on_pub for a plain PUB in canonical form (see ClientParser.on_pub_tail), forwarding the
-        # publisher's bytes as they are. Anything on_hpub checks beyond this goes through it.
-        if self.perms is not None:
-            n = len(tail)
-            self.on_hpub(subject, reply, 0, tail[n - size - 2 : n - 2])
-            return
+        # publisher's bytes as they are. It makes on_hpub's checks too.
         self.in_msgs += 1
         self.in_bytes += size
+        perms = self.perms
+        if perms is not None and not perms.can_publish(subject):
+            pub_violation(self, subject)
+            return
         if self.verbose:
             self.queue(OK)
         res = self.sublist.match(subject)

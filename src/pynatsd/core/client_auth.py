@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
     from pynatsd.protocol.connect import ConnectOptions
 
-__all__ = ["accept_identity", "authenticate_off_loop", "pub_violation", "sub_violation"]
+__all__ = ["accept_identity", "authenticate_off_loop", "fill_from_cookies", "pub_violation", "sub_violation"]
+
+
+def fill_from_cookies(opts: ConnectOptions, cookies: dict[str, str]) -> None:
+    """A websocket client's credentials from its cookies, where CONNECT left them out."""
+    for field, value in cookies.items():
+        if not getattr(opts, field):
+            setattr(opts, field, value)
 
 
 def authenticate_off_loop(client: ClientConnection, opts: ConnectOptions) -> None:

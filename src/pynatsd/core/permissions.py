@@ -6,7 +6,8 @@
 # token (`SUB foo.>` passes `foo.>` or `>`, not `foo.bar`). Queue entries ("subject queue") restrict
 # the queue groups a SUB may use.
 #
-# The publish check runs on every PUB of a restricted user, so its verdicts are cached per subject
+# The publish check runs on every PUB of a restricted user, and the deny check of a wildcard
+# subscription on every delivery, so their verdicts are cached per subject
 # (bounded; half the entries go when it is full). Reply permissions (`allow_responses`) are not
 # cached: a reply subject is allowed only while the user still holds an unused, unexpired grant
 # for it, recorded when the user received a request.
@@ -72,10 +73,17 @@ def _queue_listed(queue: bytes, groups: tuple[tuple[Subscription, ...], ...]) ->
     return any(subject_matches(g[0].queue, queue) for g in groups)
 
 
+def _remember(cache: dict[bytes, bool], subject: bytes, verdict: bool) -> None:
+    if len(cache) >= PUB_CACHE_MAX:
+        for key in list(cache)[: PUB_CACHE_MAX // 2]:
+            del cache[key]
+    cache[subject] = verdict
+
+
 class Permissions:
     """A user's publish and subscribe permissions, with reply grants."""
 
-    __slots__ = ("_pub_cache", "pub", "replies", "resp", "sub")
+    __slots__ = ("_deny_cache", "_pub_cache", "pub", "replies", "resp", "sub")
 
     def __init__(
         self,
@@ -92,17 +100,14 @@ class Permissions:
             # Reply grants only mean something when publishing is otherwise restricted.
             self.pub.allow = Sublist(cache=False)
         self._pub_cache: dict[bytes, bool] = {}
+        self._deny_cache: dict[bytes, bool] = {}
         self.replies: dict[bytes, list[float]] = {}
 
     def can_publish(self, subject: bytes) -> bool:
         verdict = self._pub_cache.get(subject)
         if verdict is None:
             verdict = self._check(self.pub, subject)
-            cache = self._pub_cache
-            if len(cache) >= PUB_CACHE_MAX:
-                for key in list(cache)[: PUB_CACHE_MAX // 2]:
-                    del cache[key]
-            cache[subject] = verdict
+            _remember(self._pub_cache, subject, verdict)
         if not verdict and self.resp is not None:
             return self._use_reply_grant(subject)
         return verdict
@@ -135,7 +140,11 @@ class Permissions:
         deny = self.sub.deny
         if deny is None or is_literal(sub_subject):
             return False
-        return bool(deny.match(msg_subject)[0])
+        verdict = self._deny_cache.get(msg_subject)
+        if verdict is None:
+            verdict = bool(deny.match(msg_subject)[0])
+            _remember(self._deny_cache, msg_subject, verdict)
+        return verdict
 
     def grant_reply(self, reply: bytes) -> None:
         """The user received a request: it may answer on reply, within the response limits."""

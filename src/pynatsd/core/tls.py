@@ -37,6 +37,26 @@ _RDN_NAMES = {
 }
 
 
+# Go's names for the TLS 1.2 cipher suites `cipher_suites` may list, in OpenSSL's spelling (TLS 1.3
+# suites are not configurable, in Go either).
+_CIPHERS = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": "ECDHE-ECDSA-AES128-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": "ECDHE-ECDSA-AES256-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": "ECDHE-RSA-AES128-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": "ECDHE-RSA-AES256-SHA",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+}
+
+
 class TLSConfigError(ValueError):
     """A TLS block the server cannot load."""
 
@@ -66,6 +86,12 @@ def _context(opts: Options, block: Mapping[str, Any], verify: bool) -> ssl.SSLCo
         raise TLSConfigError(f"error parsing X509 certificate/key pair: {e}") from e
     if verify:
         ctx.verify_mode = ssl.CERT_REQUIRED
+    suites = block.get("cipher_suites")
+    if suites:
+        unknown = [s for s in suites if s not in _CIPHERS]
+        if unknown:
+            raise TLSConfigError(f'unrecognized cipher suite: "{unknown[0]}"')
+        ctx.set_ciphers(":".join(_CIPHERS[s] for s in suites))
     return ctx
 
 

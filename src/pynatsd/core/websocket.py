@@ -19,6 +19,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 from email.utils import formatdate
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from pynatsd.core.auth import Authenticator
@@ -38,8 +39,20 @@ DEFLATE_TAIL: Final = b"\x00\x00\xff\xff"
 _HTTP_STATUS = {400: "Bad Request", 403: "Forbidden", 405: "Method Not Allowed"}
 
 
+# websocket block key -> the CONNECT field a cookie of that name stands in for
+_COOKIES: Final = {
+    "jwt_cookie": "jwt",
+    "user_cookie": "user",
+    "username_cookie": "user",
+    "pass_cookie": "password",
+    "password_cookie": "password",
+    "token_cookie": "auth_token",
+}
+
+
 class WebSocketConfig(NamedTuple):
     auth: Authenticator | None
+    cookies: dict[str, str]
     host: str
     port: int
     compression: bool
@@ -70,6 +83,7 @@ def websocket_config(opts: Any) -> WebSocketConfig | None:
         timeout = parse_duration(timeout)
     return WebSocketConfig(
         auth=_websocket_auth(opts, block),
+        cookies={str(block[k]): field for k, field in _COOKIES.items() if block.get(k)},
         host=host or opts.host or "0.0.0.0",
         port=port,
         compression=bool(block.get("compression", False)),
@@ -413,6 +427,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._decoder.require_mask = headers.get("nats-no-masking", "").lower() != "true"
         client = ClientConnection(self.server, self.config.auth)
         client.websocket = True
+        client.cookie_credentials = _cookie_credentials(headers.get("cookie", ""), self.config.cookies)
         self.client = client
         client.connection_made(cast(asyncio.Transport, WebSocketTransport(raw, compress)))
 
@@ -422,6 +437,18 @@ class _Reject(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+def _cookie_credentials(header: str, names: dict[str, str]) -> dict[str, str]:
+    """CONNECT fields taken from the upgrade request's cookies (jwt_cookie, user_cookie ...)."""
+    if not header or not names:
+        return {}
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return {}
+    return {names[name]: morsel.value for name, morsel in jar.items() if name in names}
 
 
 def _parse_request(head: bytes) -> tuple[str, dict[str, str]]:
