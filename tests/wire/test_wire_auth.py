@@ -415,3 +415,29 @@ async def test_reload_under_load_closes_only_the_removed_user(wire: WireTarget) 
     got = await read_transcript(receiver, until=PONG)
     assert got.data.count(b"MSG load 1 4\r\nload\r\n") == 2000
     assert got.closed is False
+
+
+ACCOUNT_LIMITS = """
+accounts {
+  A { users = [{user: a, password: p}], limits { max_connections: 1, max_subscriptions: 2, max_payload: 10 } }
+}
+"""
+
+
+async def test_account_limits(wire: WireTarget) -> None:
+    server = await wire.server(ACCOUNT_LIMITS, fresh=True)
+    first = await wire.connect(server)
+    await first.send(
+        _connect("a", "p") + b"SUB x 1\r\nSUB y 2\r\nSUB z 3\r\nPUB x 10\r\n0123456789\r\nPING\r\n"
+    )
+    got = await read_transcript(first, until=PONG)
+    assert got == Transcript(
+        b"-ERR 'maximum subscriptions exceeded'\r\nMSG x 1 10\r\n0123456789\r\n" + PONG, closed=False
+    )
+    second = await wire.connect(server)
+    await second.send(_connect("a", "p") + b"PING\r\n")
+    got = await read_transcript(second, until=b"never")
+    assert got == Transcript(b"-ERR 'maximum account active connections exceeded'\r\n", closed=True)
+    await first.send(b"PUB x 11\r\n01234567890\r\n")
+    got = await read_transcript(first, until=b"never")
+    assert got == Transcript(b"-ERR 'Maximum Payload Violation'\r\n", closed=True)

@@ -3,7 +3,8 @@
 # configured; the system account `$SYS` carries the server's own services.
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from pynatsd.core.sublist import Sublist
 
@@ -17,13 +18,31 @@ SYSTEM_ACCOUNT: Final = "$SYS"
 
 
 class Account:
-    __slots__ = ("clients", "is_system", "name", "sublist")
+    __slots__ = (
+        "clients",
+        "is_system",
+        "max_connections",
+        "max_payload",
+        "max_subscriptions",
+        "name",
+        "sublist",
+    )
 
     def __init__(self, name: str, *, cache: bool = True, is_system: bool = False) -> None:
         self.name = name
         self.sublist = Sublist(cache=cache)
         self.clients: set[ClientConnection] = set()
         self.is_system = is_system
+        # `limits {}` of the account's config block (0 = none); subscriptions and payload apply to
+        # each of its connections, connections to the account as a whole.
+        self.max_connections = 0
+        self.max_subscriptions = 0
+        self.max_payload = 0
+
+    def set_limits(self, block: Mapping[str, Any]) -> None:
+        self.max_connections = int(block.get("max_connections", block.get("max_conn", 0)) or 0)
+        self.max_subscriptions = int(block.get("max_subscriptions", block.get("max_subs", 0)) or 0)
+        self.max_payload = int(block.get("max_payload", 0) or 0)
 
     def __repr__(self) -> str:
         return f"<Account {self.name}>"

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from pynatsd.protocol.encode import encode_err
 from pynatsd.protocol.errors import ERR_AUTH_VIOLATION, ProtocolError
 
+ERR_ACCOUNT_CONNECTIONS = "maximum account active connections exceeded"
+
 if TYPE_CHECKING:
     from pynatsd.core.auth import AuthResult
     from pynatsd.core.client import ClientConnection
@@ -67,11 +69,17 @@ def accept_identity(client: ClientConnection, opts: ConnectOptions, result: Auth
     client.perms = result.permissions
     if result.expires:
         srv.loop.call_later(max(result.expires - time.time(), 0.0), client.auth_expired)
-    if result.max_subs > 0:
-        client.max_subs = result.max_subs
-    if result.max_payload > 0:
-        client.parser.max_payload = min(client.parser.max_payload, result.max_payload)
-    srv.bind_account(client, srv.lookup_account(result.account))
+    account = srv.lookup_account(result.account)
+    if 0 < account.max_connections <= len(account.clients):
+        srv.log.error(f"{client.log_prefix()} - {ERR_ACCOUNT_CONNECTIONS}")
+        raise ProtocolError(ERR_ACCOUNT_CONNECTIONS, "account connections")
+    for limit in (result.max_subs, account.max_subscriptions):
+        if limit > 0:
+            client.max_subs = min(client.max_subs, limit) if client.max_subs else limit
+    for limit in (result.max_payload, account.max_payload):
+        if limit > 0:
+            client.parser.max_payload = min(client.parser.max_payload, limit)
+    srv.bind_account(client, account)
     name = f' - "{opts.name}"' if opts.name else ""
     if result.user:
         kind = "jwt" if opts.jwt else "nkey" if opts.nkey and result.user == opts.nkey else "user"

@@ -307,9 +307,11 @@ class Server:
         return blocks
 
     def _configure_accounts(self, opts: Options) -> None:
-        for name in opts.accounts or {}:
+        for name, block in (opts.accounts or {}).items():
             if name not in self.accounts:
                 self.accounts[name] = Account(name, cache=not opts.disable_sublist_cache)
+            limits = block.get("limits") if isinstance(block, dict) else None
+            self.accounts[name].set_limits(limits if isinstance(limits, dict) else {})
 
     @staticmethod
     def new_nonce() -> str:
