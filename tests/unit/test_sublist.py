@@ -268,6 +268,25 @@ def test_cache_hit_and_invalidation_on_literal_insert_remove() -> None:
     assert sl.match(b"foo.bar") == EMPTY_RESULT
 
 
+def test_match_once_leaves_the_cache_alone() -> None:
+    sl, subs = build(b"_INBOX.a.*", b"_INBOX.a.7", b"other")
+    q = sub(b"_INBOX.>", b"q")
+    sl.insert(q)
+    cached = sl.match(b"other")
+    subjects = (b"_INBOX.a.7", b"_INBOX.a.8", b"_INBOX.b", b"none", b"_INBOX..a")
+    once = [sl.match_once(subject) for subject in subjects]
+    assert sl.cache_size() == 1
+    for subject, res in zip(subjects, once, strict=True):
+        assert plain(res) == plain(sl.match(subject))
+        assert groups(res) == groups(sl.match(subject))
+    assert plain(once[0]) == {subs[b"_INBOX.a.*"], subs[b"_INBOX.a.7"]}
+    assert groups(once[0]) == {b"q": {q}}
+    assert once[3] == EMPTY_RESULT
+    hits = sl.hits
+    assert sl.match_once(b"other") == cached
+    assert sl.hits == hits + 1
+
+
 def test_cache_invalidation_on_wildcard_insert_remove() -> None:
     sl = Sublist()
     for subject in (b"foo.bar", b"foo.baz", b"foo.bar.baz", b"other", b"foo.*"):

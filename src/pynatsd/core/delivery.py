@@ -21,10 +21,10 @@ from pynatsd.protocol.encode import no_responders_hmsg
 if TYPE_CHECKING:
     from pynatsd.core.accounts import Account
     from pynatsd.core.client import ClientConnection
-    from pynatsd.core.sublist import SublistResult
+    from pynatsd.core.sublist import Sublist, SublistResult
     from pynatsd.core.subscription import Subscription
 
-__all__ = ["current_source", "deliver", "deliver_pub", "send_no_responders"]
+__all__ = ["current_source", "deliver", "deliver_pub", "deliver_replies", "send_no_responders"]
 
 # Below this payload size a framing keeps its line end and the payload in one bytes object.
 _INLINE_MAX: Final = 2048
@@ -121,6 +121,16 @@ def deliver(
 ) -> bool:
     """Deliver to every plain subscriber and one member of each queue group; True if anyone got it."""
     return _fan_out(src, _Frames(subject, reply, hdr_len, payload, len(payload), sizes), res)
+
+
+def deliver_replies(sublist: Sublist, replies: list[tuple[bytes, bytes]]) -> None:
+    """Deliver (subject, payload) pairs published by the server, without headers or reply subject:
+    the answers to a batch of requests, such as PubAcks. Each subject is a requester's one-off
+    reply inbox, so it is matched without entering the match cache."""
+    for subject, payload in replies:
+        res = sublist.match_once(subject)
+        if res[0] or res[1]:
+            _fan_out(None, _Frames(subject, b"", 0, payload, len(payload), b""), res)
 
 
 def deliver_pub(

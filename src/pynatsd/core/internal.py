@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pynatsd.core.delivery import deliver
+from pynatsd.core.delivery import deliver, deliver_replies
 from pynatsd.core.subscription import SubKind, Subscription
 
 if TYPE_CHECKING:
     from pynatsd.core.accounts import Account
 
-__all__ = ["InternalCallback", "publish_internal", "subscribe_internal", "unsubscribe_internal"]
+__all__ = [
+    "InternalCallback",
+    "publish_internal",
+    "publish_replies",
+    "subscribe_internal",
+    "unsubscribe_internal",
+]
 
 # callback(sub, subject, reply, hdr_len, msg): `msg` holds the header block (hdr_len bytes) and then
 # the payload. A callback that returns False declines the message, which then does not count as
@@ -46,3 +52,8 @@ def publish_internal(
     if hdr:
         return deliver(None, account, subject, reply, len(hdr), hdr + payload, res)
     return deliver(None, account, subject, reply, 0, payload, res)
+
+
+def publish_replies(account: Account, replies: list[tuple[bytes, bytes]]) -> None:
+    """publish_internal for a batch of (reply subject, payload) answers without headers."""
+    deliver_replies(account.sublist, replies)

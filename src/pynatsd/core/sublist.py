@@ -147,19 +147,36 @@ class Sublist:
         if res is not None:
             self.hits += 1
             return res
-        psubs: list[Subscription] = []
-        qsubs: dict[bytes, list[Subscription]] = {}
-        toks = subject.split(b".")
-        if b"" not in toks:  # a subject with an empty token matches nothing
-            _collect(self._root, toks, 0, psubs, qsubs)
-        res = (tuple(psubs), tuple(tuple(g) for g in qsubs.values())) if (psubs or qsubs) else EMPTY_RESULT
-        if self.cache_enabled:
+        res = self._walk(subject)
+        # Ack subjects are unique per delivery: caching them would only evict reusable entries.
+        if self.cache_enabled and not subject.startswith(b"$JS.ACK."):
             cache = self._cache
             if len(cache) >= CACHE_MAX:
                 for key in list(cache)[: CACHE_MAX // 2]:
                     del cache[key]
             cache[subject] = res
         return res
+
+    def match_once(self, subject: bytes) -> SublistResult:
+        """match() for a subject that is not expected again, such as a request's reply inbox: the
+        result is not cached, so a stream of one-off subjects neither pays for cache entries nor
+        evicts the entries of the subjects that recur."""
+        self.matches += 1
+        res = self._cache.get(subject)
+        if res is not None:
+            self.hits += 1
+            return res
+        return self._walk(subject)
+
+    def _walk(self, subject: bytes) -> SublistResult:
+        psubs: list[Subscription] = []
+        qsubs: dict[bytes, list[Subscription]] = {}
+        toks = subject.split(b".")
+        if b"" not in toks:  # a subject with an empty token matches nothing
+            _collect(self._root, toks, 0, psubs, qsubs)
+        if qsubs:
+            return (tuple(psubs), tuple([tuple(g) for g in qsubs.values()]))
+        return (tuple(psubs), ()) if psubs else EMPTY_RESULT
 
     def has_interest(self, subject: bytes) -> bool:
         res = self.match(subject)

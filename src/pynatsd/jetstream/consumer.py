@@ -37,6 +37,7 @@ from pynatsd.jetstream.consumer_pull import (
     PullRequest,
     WaitQueue,
     send_msg,
+    send_to,
 )
 from pynatsd.jetstream.consumer_push import Pacer, PushState
 from pynatsd.jetstream.consumer_requests import msg_size
@@ -267,6 +268,7 @@ class Consumer:
         if self.closed or self.paused_until:
             return
         consumer_ack.sync_first(self)
+        self._read_ahead()
         budget = _BUDGET
         while budget > 0 and not self.closed:
             req: PullRequest | None = None
@@ -290,6 +292,18 @@ class Consumer:
             self._deliver(sm, dc, req)
             budget -= 1
         self.kick()
+
+    def _read_ahead(self) -> None:
+        """Let the store read the new messages this pass is likely to send in one go."""
+        if self.rdq or self.lps or len(self.filters) > 1 or self.npc < 2:
+            return
+        want = min(_BUDGET, self.npc)
+        if self.push is None:
+            want = self.waiting.demand(want)
+        if self.maxp:
+            want = min(want, self.maxp - len(self.cs.live.pending))
+        if want > 1:
+            self.stream.store.prefetch(self.filters[0] if self.filters else ">", self.sseq, want)
 
     def stalled(self) -> bool:
         """At max_ack_pending: nothing new goes out until acks come in."""
@@ -381,10 +395,10 @@ class Consumer:
         return len(self.ack_prefix) + len(b"%d.%d.%d.%d.%d" % (dc, sm.seq, dseq, sm.ts, self.npc))
 
     def _deliver(self, sm: StoreMsg, dc: int, req: PullRequest | None) -> None:
-        st = self.cs.live
-        dseq = st.delivered.consumer + 1
+        cs = self.cs
+        dseq = cs.live.delivered.consumer + 1
         now = time.time_ns()
-        self.cs.update_delivered(dseq, sm.seq, 1 if self.ack_none else dc, now)
+        cs.update_delivered(dseq, sm.seq, 1 if self.ack_none else dc, now)
         self.delivered_active = now
         hdr, payload = sm.hdr, sm.msg
         if self.config.headers_only:
@@ -397,8 +411,8 @@ class Consumer:
         reply = self.ack_prefix + b"%d.%d.%d.%d.%d" % (dc, sm.seq, dseq, sm.ts, self.npc)
         subject = sm.subject.encode()
         if req is not None:
-            send_msg(self.account, req.reply, subject, reply, hdr, payload)
-            consumer_requests.delivered(self, req, len(reply) + msg_size(sm))
+            send_to(req.target, subject, reply, hdr, payload)
+            consumer_requests.delivered(self, req, len(reply) + msg_size(sm) if req.max_bytes else 0)
         else:
             assert self.push is not None
             send_msg(self.account, self.push.target, subject, reply, hdr, payload)
@@ -406,7 +420,9 @@ class Consumer:
         if self.ack_none:
             consumer_ack.retention_ack(self, sm.seq, sm.subject)
         else:
-            self.arm_ack_timer(now + self.wait_for(dc))
+            at = now + self.wait_for(dc)
+            if self._ack_timer is None or at < self._ack_timer_at:
+                self.arm_ack_timer(at)
 
     # -- pull requests ----------------------------------------------------------------------------
 

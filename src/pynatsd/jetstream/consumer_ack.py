@@ -108,19 +108,22 @@ def ack(c: Consumer, sseq: int, cseq: int) -> None:
         _late_ack(c, sseq)
         return
     done = sorted(s for s in pending if s <= sseq) if c.config.ack_policy == "all" else [sseq]
+    stalled = c.stalled()
     try:
         c.cs.update_acks(cseq, sseq)
     except StoreError:
         return
     c.acked_active = time.time_ns()
-    for seq in done:
-        if seq in c.rdq_set:
-            c.rdq_set.discard(seq)
-            c.rdq.remove(seq)
+    if c.rdq_set:
+        for seq in done:
+            if seq in c.rdq_set:
+                c.rdq_set.discard(seq)
+                c.rdq.remove(seq)
     if c.stream.config.retention != "limits":
         for seq in done:
             _retention_drop(c, seq)
-    c.kick()
+    if stalled:
+        c.kick()  # an ack matters to delivery only when it ends a max_ack_pending stall
 
 
 def _late_ack(c: Consumer, sseq: int) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from pynatsd.core.sublist import EMPTY_RESULT, SublistResult
 from pynatsd.core.subscription import SubKind
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "has_literal_interest",
     "parse_request",
     "send_msg",
+    "send_to",
     "status",
 ]
 
@@ -75,6 +77,7 @@ class PullRequest:
         "pin_id",
         "priority",
         "reply",
+        "target",
     )
 
     def __init__(self, reply: bytes, body: _Body, now: int) -> None:
@@ -93,6 +96,8 @@ class PullRequest:
         self.pin_id = body.id
         self.priority = body.priority
         self.delivered = 0
+        # Who `reply` reached when the request was last chosen to be served (see next_request).
+        self.target: SublistResult = EMPTY_RESULT
 
     def next_deadline(self) -> int:
         """The earliest of its expiry and next heartbeat (monotonic ns), 0 for none."""
@@ -146,6 +151,15 @@ class WaitQueue:
     def full(self) -> bool:
         return self.limit > 0 and len(self._q) >= self.limit
 
+    def demand(self, cap: int) -> int:
+        """How many messages the waiting requests still ask for, counted up to `cap`."""
+        total = 0
+        for req in self._q:
+            total += req.n
+            if total >= cap:
+                return cap
+        return total
+
     def add(self, req: PullRequest, prioritized: bool = False) -> None:
         """Queue a request; `prioritized` keeps the queue ordered by priority (0 first)."""
         q = self._q
@@ -198,7 +212,11 @@ def has_literal_interest(account: Account, subject: bytes) -> bool:
 
 def send_msg(account: Account, to: bytes, subject: bytes, reply: bytes, hdr: bytes, payload: bytes) -> bool:
     """Deliver to the subscribers of `to` with `subject` on the MSG line; True if anyone got it."""
-    res = account.sublist.match(to)
+    return send_to(account.sublist.match(to), subject, reply, hdr, payload)
+
+
+def send_to(res: SublistResult, subject: bytes, reply: bytes, hdr: bytes, payload: bytes) -> bool:
+    """`send_msg` to the subscribers a sublist match just found."""
     psubs, qgroups = res
     if not psubs and not qgroups:
         return False

@@ -89,14 +89,17 @@ def available(c: Consumer) -> bool:
 
 
 def next_request(c: Consumer) -> PullRequest | None:
-    """The request to serve next, dropping those whose requester went away."""
+    """The request to serve next, dropping those whose requester went away. Its `target` holds
+    the subscribers found, for the delivery that follows in the same pass."""
     for _ in range(len(c.waiting)):
         req = c.waiting.head()
         if req is None:
             return None
-        if not has_interest(c.account, req.reply):
+        target = c.account.sublist.match(req.reply)
+        if not target[0] and not target[1]:
             c.waiting.remove(req)
             continue
+        req.target = target
         if not _priority_ok(c, req):
             c.waiting.cycle()
             continue

@@ -28,14 +28,14 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from pynatsd.core.internal import publish_internal, subscribe_internal, unsubscribe_internal
+from pynatsd.core.internal import publish_internal, publish_replies, subscribe_internal, unsubscribe_internal
 from pynatsd.jetstream import consumer_admin
 from pynatsd.jetstream.errors import JSError, js_error
 from pynatsd.jetstream.jsonutil import encode, format_go_time, go_quote
 from pynatsd.jetstream.sourcing import start_links, stop_links
 from pynatsd.jetstream.store import StoreError, StoreMsg, StreamStore
 from pynatsd.jetstream.transform import SubjectTransform, compile_transform
-from pynatsd.jetstream.types_api import PubAck, PubAckResponse, encode_pub_ack
+from pynatsd.jetstream.types_api import PubAck, PubAckResponse, encode_pub_ack, pub_ack_head
 from pynatsd.monitor.endpoints import go_duration
 from pynatsd.protocol.headers import get_header
 
@@ -118,6 +118,12 @@ class Stream:
         if rp is not None and rp.dest:
             self._rp = SubjectTransform(rp.src, rp.dest)
             self._rp_headers_only = rp.headers_only
+        # What process() has to do besides storing, so that a stream without limits skips it.
+        self._discard_new = cfg.discard == "new"
+        self._limited = cfg.max_msgs_per_subject > 0 or (
+            not self._discard_new and (cfg.max_msgs > 0 or cfg.max_bytes > 0)
+        )
+        self._ack_head = pub_ack_head(self.name, self.jsa.domain)
         self._marker_ttl = cfg.subject_delete_marker_ttl if cfg.allow_msg_ttl else 0
         self._marker_floor = self._marker_ttl - self._marker_ttl % NS  # TTLs compare in whole seconds
         self._marker_hdr = b""
@@ -167,7 +173,10 @@ class Stream:
             self._queue_ack(reply, encode(PubAckResponse(error=result, ack=PubAck(stream=self.name))))
             return
         seq, duplicate = result
-        self._queue_ack(reply, encode_pub_ack(self.name, seq, domain=self.jsa.domain, duplicate=duplicate))
+        if duplicate:
+            self._queue_ack(reply, encode_pub_ack(self.name, seq, domain=self.jsa.domain, duplicate=True))
+        else:
+            self._queue_ack(reply, b"%b%d}" % (self._ack_head, seq))
 
     def process(
         self, subject: str, hdr: bytes, payload: bytes, sourced: bool = False
@@ -192,9 +201,10 @@ class Stream:
             msg_id, ttl, rollup = checked
             if 0 < ttl < self._marker_floor:
                 hdr, ttl = _raise_ttl(hdr, self._marker_floor)
-        limit = self._discard_new_check(subject, hdr, payload)
-        if limit is not None:
-            return limit
+        if self._discard_new:
+            limit = self._discard_new_check(subject, hdr, payload)
+            if limit is not None:
+                return limit
         if cfg.retention == "interest" and not any(c.matches(subject) for c in self.consumers.values()):
             return self._skip_uninterested()
         rp_dest = prev = None
@@ -211,10 +221,12 @@ class Stream:
             self._last_msg_id = ""  # Nats-Expected-Last-Msg-Id is about the last stored message
         if rollup:
             self._rollup(subject, seq, rollup)
-        self._enforce_limits(subject)
+        if self._limited:
+            self._enforce_limits(subject)
         if ttl or cfg.max_age:
             self.note_ttl()
-        self.jsa.on_stored(self, subject, seq)
+        if self.consumers:
+            self.jsa.on_stored(self, subject, seq)
         if rp_dest is not None and prev is not None:
             self._republish(rp_dest, subject, hdr, payload, seq, ts, prev)
         if self.followers:
@@ -490,15 +502,11 @@ class Stream:
             fut.add_done_callback(lambda f: self._send_acks(acks, f))
 
     def _send_acks(self, acks: list[tuple[bytes, bytes]], fut: asyncio.Future[None]) -> None:
-        account = self.jsa.account
         if fut.cancelled() or fut.exception() is not None:
             err = js_error("JSStreamStoreFailedF", err=str(fut.exception() or "store closed"))
             body = encode(PubAckResponse(error=err, ack=PubAck(stream=self.name)))
-            for reply, _ in acks:
-                publish_internal(account, reply, b"", body)
-            return
-        for reply, body in acks:
-            publish_internal(account, reply, b"", body)
+            acks = [(reply, body) for reply, _ in acks]
+        publish_replies(self.jsa.account, acks)
 
 
 def _raise_ttl(hdr: bytes, marker_ttl: int) -> tuple[bytes, int]:

@@ -59,6 +59,7 @@ __all__ = [
     "StreamState",
     "StreamUpdateResponse",
     "encode_pub_ack",
+    "pub_ack_head",
     "response_type",
 ]
 
@@ -272,8 +273,8 @@ class PubAckResponse(GoStruct):
 _PUB_ACK_HEADS: dict[tuple[str, str], bytes] = {}
 
 
-def encode_pub_ack(stream: str, seq: int, *, domain: str = "", duplicate: bool = False) -> bytes:
-    """A successful PubAck, byte for byte as nats-server writes it."""
+def pub_ack_head(stream: str, domain: str = "") -> bytes:
+    """What a successful PubAck says before its sequence number: PubAck = head + b"%d}" % seq."""
     head = _PUB_ACK_HEADS.get((stream, domain))
     if head is None:
         head = b'{"stream":' + encode(stream)
@@ -283,6 +284,12 @@ def encode_pub_ack(stream: str, seq: int, *, domain: str = "", duplicate: bool =
         if len(_PUB_ACK_HEADS) >= 4096:
             _PUB_ACK_HEADS.clear()
         _PUB_ACK_HEADS[(stream, domain)] = head
+    return head
+
+
+def encode_pub_ack(stream: str, seq: int, *, domain: str = "", duplicate: bool = False) -> bytes:
+    """A successful PubAck, byte for byte as nats-server writes it."""
+    head = pub_ack_head(stream, domain)
     if duplicate:
         return b'%b%d,"duplicate": true}' % (head, seq)
     return b"%b%d}" % (head, seq)

@@ -105,6 +105,20 @@ class SeqList:
             p += 1
         return 0
 
+    def first_n_ge(self, seq: int, live: dict[int, E], limit: int) -> list[int]:
+        """Up to `limit` live sequences >= seq, ascending."""
+        seqs = self._seqs
+        p = bisect_left(seqs, seq, self._head)
+        if not self._dead:
+            return seqs[p : p + limit]
+        out: list[int] = []
+        for s in seqs[p:]:
+            if s in live:
+                out.append(s)
+                if len(out) >= limit:
+                    break
+        return out
+
     def last_le(self, seq: int, live: dict[int, E]) -> int:
         seqs = self._seqs
         p = bisect_right(seqs, seq, self._head) - 1
@@ -277,6 +291,24 @@ class StreamIndex(Generic[E]):
             return 0
         found = [s for s in (sl.first_ge(start, msgs) for sl in self._matching(flt)) if s]
         return min(found, default=0)
+
+    def next_seqs(self, flt: Filter, start: int, limit: int) -> list[int]:
+        """Up to `limit` live sequences >= start matching `flt`, ascending."""
+        start = max(start, self.first_seq)
+        if not self.msgs or start > self.last_seq:
+            return []
+        if flt.all or flt.literal:
+            sl = self.seqs if flt.all else self.subjects.get(flt.text)
+            return sl.first_n_ge(start, self.msgs, limit) if sl is not None else []
+        out: list[int] = []
+        seq = start
+        while len(out) < limit:
+            seq = self.next_seq(flt, seq)
+            if not seq:
+                break
+            out.append(seq)
+            seq += 1
+        return out
 
     def prev_seq(self, flt: Filter, start: int) -> int:
         """Last live sequence <= start matching `flt`, or 0."""

@@ -31,6 +31,9 @@ class IndexedStore(Generic[E]):
         self._consumers: dict[str, ConsumerStateStore] = {}
         self._meta: bytes | None = None
         self._closed = False
+        # Messages read ahead of need (see `prefetch`); liveness still comes from the index, so an
+        # entry only has to be dropped when its sequence could be reused or it stops being live.
+        self._ahead: dict[int, StoreMsg] = {}
 
     @property
     def name(self) -> str:
@@ -111,6 +114,7 @@ class IndexedStore(Generic[E]):
 
     def remove(self, seq: int, erase: bool = False) -> bool:
         self._check_writable()
+        self._ahead.pop(seq, None)
         if self._index.remove(seq) is None:
             return False
         self._persist_remove(seq, erase)
@@ -118,6 +122,7 @@ class IndexedStore(Generic[E]):
 
     def compact(self, seq: int) -> int:
         self._check_writable()
+        self._ahead.clear()
         index = self._index
         if seq <= 0:
             return self._purge_all()
@@ -149,6 +154,7 @@ class IndexedStore(Generic[E]):
 
     def purge(self, subject: str = "", seq: int = 0, keep: int = 0) -> int:
         self._check_writable()
+        self._ahead.clear()
         index = self._index
         if is_all(subject):
             if keep == 0 and seq == 0:
@@ -179,6 +185,7 @@ class IndexedStore(Generic[E]):
 
     def truncate(self, seq: int) -> None:
         self._check_writable()
+        self._ahead.clear()
         index = self._index
         if seq <= 0:
             index.reset(0, 0)
@@ -200,11 +207,19 @@ class IndexedStore(Generic[E]):
     # -- reads ------------------------------------------------------------------------------------
 
     def load(self, seq: int) -> StoreMsg | None:
-        return self._fetch(seq) if seq in self._index.msgs else None
+        return self._read(seq) if seq in self._index.msgs else None
 
     def load_next(self, subject_filter: str, start_seq: int) -> StoreMsg | None:
         seq = self._index.next_seq(self._index.filter(subject_filter), start_seq)
-        return self._fetch(seq) if seq else None
+        return self._read(seq) if seq else None
+
+    def _read(self, seq: int) -> StoreMsg:
+        sm = self._ahead.pop(seq, None)
+        return sm if sm is not None else self._fetch(seq)
+
+    def prefetch(self, subject_filter: str, start_seq: int, limit: int) -> None:
+        """A hint that `load_next` will be called for up to `limit` messages from `start_seq`;
+        back-ends whose single reads are cheap ignore it."""
 
     def load_prev(self, subject_filter: str, start_seq: int) -> StoreMsg | None:
         seq = self._index.prev_seq(self._index.filter(subject_filter), start_seq)

@@ -229,6 +229,11 @@ class StreamStore(Protocol):
         """The first message with sequence >= `start_seq` whose subject matches the filter."""
         ...
 
+    def prefetch(self, subject_filter: str, start_seq: int, limit: int) -> None:
+        """A hint that `load_next` is about to be called for up to `limit` messages from
+        `start_seq`: a back-end may read them in one go. Results are unaffected."""
+        ...
+
     def load_prev(self, subject_filter: str, start_seq: int) -> StoreMsg | None:
         """The last message with sequence <= `start_seq` whose subject matches the filter."""
         ...

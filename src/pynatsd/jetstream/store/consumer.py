@@ -23,6 +23,8 @@ __all__ = ["ConsumerStateStore", "decode_state", "encode_state"]
 
 _HEAD: Final = struct.Struct("<BQQQQII")
 _VERSION: Final = 1
+# Builds a NamedTuple without its Python-level __new__: these run for every delivery and ack.
+_new: Final = tuple.__new__
 
 
 def encode_state(state: ConsumerState) -> bytes:
@@ -127,31 +129,38 @@ class ConsumerStateStore:
 
     def update_delivered(self, dseq: int, sseq: int, dc: int, ts: int) -> None:
         st = self._state
-        if dc != 1 and self.ack_policy == "none":
-            raise StoreError("redelivery with ack policy none")
+        if self.ack_policy == "none":
+            self._delivered_no_ack(st, dseq, sseq, dc)
+            return
         if dseq <= st.ack_floor.consumer:
             return
-        if self.ack_policy == "none":
-            if dseq > st.delivered.consumer:
-                st.delivered = SequencePair(dseq, st.delivered.stream)
-                st.ack_floor = SequencePair(dseq, st.ack_floor.stream)
-            if sseq > st.delivered.stream:
-                st.delivered = SequencePair(st.delivered.consumer, sseq)
-                st.ack_floor = SequencePair(st.ack_floor.consumer, sseq)
-            self._on_change(self, False)
-            return
-        if sseq <= st.delivered.stream:
+        delivered = st.delivered
+        if sseq <= delivered.stream:
             p = st.pending.get(sseq)
             if p is not None:
-                st.pending[sseq] = Pending(p.consumer_seq, ts)
+                st.pending[sseq] = _new(Pending, (p.consumer_seq, ts))
         else:
-            st.pending[sseq] = Pending(dseq, ts)
-        st.delivered = SequencePair(max(dseq, st.delivered.consumer), max(sseq, st.delivered.stream))
+            st.pending[sseq] = _new(Pending, (dseq, ts))
+        if dseq > delivered.consumer or sseq > delivered.stream:
+            st.delivered = _new(SequencePair, (max(dseq, delivered.consumer), max(sseq, delivered.stream)))
         if dc > 1:
             if 0 < self.max_deliver < dc:
                 st.pending.pop(sseq, None)
             if st.redelivered.get(sseq, 0) < dc - 1:
                 st.redelivered[sseq] = dc - 1
+        self._on_change(self, False)
+
+    def _delivered_no_ack(self, st: ConsumerState, dseq: int, sseq: int, dc: int) -> None:
+        if dc != 1:
+            raise StoreError("redelivery with ack policy none")
+        if dseq <= st.ack_floor.consumer:
+            return
+        if dseq > st.delivered.consumer:
+            st.delivered = SequencePair(dseq, st.delivered.stream)
+            st.ack_floor = SequencePair(dseq, st.ack_floor.stream)
+        if sseq > st.delivered.stream:
+            st.delivered = SequencePair(st.delivered.consumer, sseq)
+            st.ack_floor = SequencePair(st.ack_floor.consumer, sseq)
         self._on_change(self, False)
 
     def update_acks(self, dseq: int, sseq: int) -> None:
@@ -174,24 +183,30 @@ class ConsumerStateStore:
 
     @staticmethod
     def _ack_explicit(st: ConsumerState, dseq: int, sseq: int) -> None:
-        p = st.pending.pop(sseq)
+        pending = st.pending
+        p = pending.pop(sseq)
         if 0 < p.consumer_seq < dseq:
             dseq = p.consumer_seq
-        if not st.pending:
+        if not pending:
             st.ack_floor = st.delivered
         elif dseq == st.ack_floor.consumer + 1:
-            st.ack_floor = SequencePair(dseq, sseq)
+            floor = (dseq, sseq)
             if st.delivered.consumer > dseq:
                 nxt = ConsumerStateStore._next_pending(st, sseq)
-                if nxt and st.pending[nxt].consumer_seq > 0:
-                    st.ack_floor = SequencePair(st.pending[nxt].consumer_seq - 1, nxt - 1)
-        st.redelivered.pop(sseq, None)
+                if nxt and pending[nxt].consumer_seq > 0:
+                    floor = (pending[nxt].consumer_seq - 1, nxt - 1)
+            st.ack_floor = _new(SequencePair, floor)
+        if st.redelivered:
+            st.redelivered.pop(sseq, None)
 
     @staticmethod
     def _next_pending(st: ConsumerState, sseq: int) -> int:
-        if st.delivered.stream - sseq <= len(st.pending):
-            return next((s for s in range(sseq + 1, st.delivered.stream + 1) if s in st.pending), 0)
-        return min((s for s in st.pending if s > sseq), default=0)
+        pending = st.pending
+        if sseq + 1 in pending:  # acks in delivery order: the usual case
+            return sseq + 1
+        if st.delivered.stream - sseq <= len(pending):
+            return next((s for s in range(sseq + 2, st.delivered.stream + 1) if s in pending), 0)
+        return min((s for s in pending if s > sseq), default=0)
 
     def delete(self) -> None:
         self._on_delete(self._name)

@@ -37,6 +37,7 @@ from typing import Final
 
 from ._index import StreamIndex
 from ._indexed import IndexedStore
+from ._readahead import read_many
 from ._sqlio import (
     FORMAT,
     OP_ABOVE,
@@ -67,6 +68,7 @@ __all__ = ["DB_NAME", "FileStore", "list_streams", "streams_dir"]
 DB_NAME: Final = "stream.db"
 _EAGER_OPS: Final = 8192
 _MARKS: Final = struct.Struct("<qqqqq")
+_AHEAD_BYTES: Final = 4 << 20
 
 
 def streams_dir(store_dir: str | os.PathLike[str], account: str) -> Path:
@@ -278,6 +280,18 @@ class FileStore(IndexedStore[MsgMeta]):
         if record_crcs(seq, ts, ttl, size, subject.encode(), hdr, msg) != (hcrc, crc):
             raise StoreCorrupt(f"stream {self._name!r}: message {seq} fails its checksum")
         return StoreMsg(subject, hdr, msg, seq, ts)
+
+    def prefetch(self, subject_filter: str, start_seq: int, limit: int) -> None:
+        msgs, cache = self._index.msgs, self._cache
+        seqs: list[int] = []
+        room = _AHEAD_BYTES
+        for seq in self._index.next_seqs(self._index.filter(subject_filter), start_seq, limit):
+            room -= msgs[seq][1]
+            if room < 0:
+                break
+            if seq not in cache:
+                seqs.append(seq)
+        self._ahead = read_many(self._reader, seqs)
 
     def _persist_remove(self, seq: int, erase: bool) -> None:
         self._ops.append((OP_ERASE if erase else OP_DEL, seq))
