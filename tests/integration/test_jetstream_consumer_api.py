@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,21 +11,7 @@ import pytest_asyncio
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, ReplayPolicy
 from nats.js.errors import BadRequestError, NotFoundError, ServerError
 
-from pynatsd import Server
-from pynatsd.testing import run_server
-
 S = 1_000_000_000
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
-
-
-@pytest_asyncio.fixture
-async def client(js_server: Server, nc: Any) -> Any:
-    return await nc(js_server)
 
 
 @pytest_asyncio.fixture

@@ -7,27 +7,9 @@ import asyncio
 import datetime
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
-
-from pynatsd import Server
-from pynatsd.testing import run_server
-
 MS = 1_000_000
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
-
-
-@pytest_asyncio.fixture
-async def client(js_server: Server, nc: Any) -> Any:
-    return await nc(js_server)
 
 
 async def _api(client: Any, subject: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -5,31 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from nats.js.api import AckPolicy, ConsumerConfig
-
-from pynatsd import Server
-from pynatsd.testing import run_server
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
-
-
-@pytest_asyncio.fixture
-async def client(js_server: Server, nc: Any) -> Any:
-    return await nc(js_server)
-
-
-@pytest_asyncio.fixture
-async def js(client: Any) -> Any:
-    return client.jetstream()
 
 
 async def _collect(sub: Any, count: int) -> list[Any]:

@@ -4,20 +4,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
-
 from pynatsd import Server
-from pynatsd.testing import run_server
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
 
 
 async def _batch(client: Any, stream: str, request: dict[str, Any]) -> list[Any]:

@@ -10,12 +10,11 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from pynatsd import Server
 from pynatsd.jetstream.advisories import Nuid, api_audit
@@ -30,12 +29,6 @@ Scenario = Callable[[Any], Awaitable[Any]]
 needs_nats_server = pytest.mark.skipif(
     nats_server_binary() is None, reason="nats-server binary not available"
 )
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

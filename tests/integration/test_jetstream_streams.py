@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,6 @@ from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError,
 
 from pynatsd import Server
 from pynatsd.testing import run_server
-
-
-@pytest_asyncio.fixture
-async def js_server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with run_server(jetstream=True, store_dir=str(tmp_path)) as srv:
-        yield srv
 
 
 @pytest_asyncio.fixture

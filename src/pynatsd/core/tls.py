@@ -16,6 +16,8 @@ import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from pynatsd.core.transport import WrappingTransport
+
 if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
     from pynatsd.options import Options
@@ -200,12 +202,12 @@ class TLSSniffer(asyncio.Protocol):
         self.client.connection_lost(exc)
 
 
-class MemoryTLS(asyncio.Protocol):
+class MemoryTLS(asyncio.Protocol, WrappingTransport):
     """TLS over memory BIOs: the socket's protocol and, towards the client, its transport."""
 
     def __init__(self, client: ClientConnection, raw: asyncio.Transport, tls: TLSConfig) -> None:
+        WrappingTransport.__init__(self, raw)
         self.client = client
-        self.raw = raw
         self._in = ssl.MemoryBIO()
         self._out = ssl.MemoryBIO()
         self._obj = tls.context.wrap_bio(self._in, self._out, server_side=True)
@@ -247,7 +249,7 @@ class MemoryTLS(asyncio.Protocol):
     def _send(self) -> None:
         pending = self._out.read()
         if pending:
-            self.raw.write(pending)
+            self._raw.write(pending)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.client.connection_lost(exc)
@@ -270,29 +272,11 @@ class MemoryTLS(asyncio.Protocol):
         except ssl.SSLError:
             pass
         self._send()
-        self.raw.close()
-
-    def abort(self) -> None:
-        self.raw.abort()
-
-    def is_closing(self) -> bool:
-        return self.raw.is_closing()
+        self._raw.close()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name == "peercert":
             return self._obj.getpeercert()
         if name == "cipher":
             return self._obj.cipher()
-        return self.raw.get_extra_info(name, default)
-
-    def get_write_buffer_size(self) -> int:
-        return self.raw.get_write_buffer_size()
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self.raw.set_write_buffer_limits(high=high, low=low)
-
-    def pause_reading(self) -> None:
-        self.raw.pause_reading()
-
-    def resume_reading(self) -> None:
-        self.raw.resume_reading()
+        return super().get_extra_info(name, default)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from pynatsd.core.auth import Authenticator
 from pynatsd.core.client import ClientConnection
+from pynatsd.core.transport import WrappingTransport
 
 if TYPE_CHECKING:
     import ssl
@@ -213,11 +214,11 @@ def _unmask(key: bytes, payload: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ mask).to_bytes(n, "big")
 
 
-class WebSocketTransport:
+class WebSocketTransport(WrappingTransport):
     """What a websocket ClientConnection writes to: each write becomes one binary frame."""
 
     def __init__(self, raw: asyncio.Transport, compress: bool) -> None:
-        self._raw = raw
+        super().__init__(raw)
         self.compress = compress
         self.close_sent = False
 
@@ -235,27 +236,6 @@ class WebSocketTransport:
         if not self.close_sent and not self._raw.is_closing():
             self.close_sent = True
             self._raw.write(encode_frame(OP_CLOSE, payload))
-
-    def abort(self) -> None:
-        self._raw.abort()
-
-    def is_closing(self) -> bool:
-        return self._raw.is_closing()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._raw.get_extra_info(name, default)
-
-    def get_write_buffer_size(self) -> int:
-        return self._raw.get_write_buffer_size()
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self._raw.set_write_buffer_limits(high=high, low=low)
-
-    def pause_reading(self) -> None:
-        self._raw.pause_reading()
-
-    def resume_reading(self) -> None:
-        self._raw.resume_reading()
 
 
 class WebSocketProtocol(asyncio.Protocol):
