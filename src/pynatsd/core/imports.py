@@ -9,9 +9,9 @@
 # internal subscription on the local subject (`to`, or the service subject itself); a request on it
 # is republished into the exporter on the service subject with its reply rewritten to a response
 # subject of the exporter, `_R_.<account token>.<random>`, and a `Nats-Request-Info` header naming
-# the requesting account. The exporter's single `_R_.<account token>.>` subscription carries
-# responses back to the original reply subject: one response for a singleton service, any number
-# until the threshold for stream and chunked ones.
+# the requesting account and the requester's round-trip time. The exporter's single
+# `_R_.<account token>.>` subscription carries responses back to the original reply subject: one
+# response for a singleton service, any number until the threshold for stream and chunked ones.
 #
 # Who may import what is checked when the configuration is loaded, with nats-server's errors.
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from pynatsd.core.delivery import deliver
+from pynatsd.core.delivery import current_source, deliver
 from pynatsd.core.internal import subscribe_internal
 from pynatsd.protocol.subject import is_literal, is_valid_subject, subject_matches
 
@@ -140,7 +140,7 @@ class _Wiring:
         remote = subject.encode()
         local = to.encode() if to else remote
         prefix = self._response_prefix(exporter)
-        info = b'Nats-Request-Info: {"acc":"%s","rtt":0}\r\n' % importer.name.encode()
+        info = b'Nats-Request-Info: {"acc":"%s","rtt":' % importer.name.encode()
 
         def request(sub: Subscription, subj: bytes, reply: bytes, hdr_len: int, msg: bytes) -> bool:
             target = map_subject(local, remote, subj)
@@ -154,8 +154,10 @@ class _Wiring:
                 self.responses[routed] = _Response(
                     importer, reply, single, time.monotonic() + export.threshold
                 )
+            requester = current_source()
+            rtt = int(requester.rtt * 1e9) if requester is not None else 0
             hdr = msg[:hdr_len] if hdr_len else b"NATS/1.0\r\n\r\n"
-            hdr = hdr[:-2] + info + b"\r\n"
+            hdr = hdr[:-2] + info + b"%d}\r\n\r\n" % rtt
             body = msg[hdr_len:]
             return deliver(None, exporter, target, routed, len(hdr), hdr + body, res)
 
