@@ -169,9 +169,6 @@ class Authenticator:
     def has_plaintext_passwords(self) -> bool:
         return any(u.password and not is_bcrypt(u.password) for u in self.users.values())
 
-    def accounts_of_users(self) -> set[str]:
-        return {u.account for u in (*self.users.values(), *self.nkeys.values())}
-
     def is_slow(self, connect: ConnectOptions) -> bool:
         """Whether checking these credentials means a bcrypt comparison."""
         if self.token:

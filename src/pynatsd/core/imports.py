@@ -115,8 +115,7 @@ def _find(exports: list[Export], subject: str) -> Export | None:
 class _Wiring:
     """The state of one server's imports: response routes per exporting account."""
 
-    def __init__(self, accounts: Mapping[str, Account]) -> None:
-        self.accounts = accounts
+    def __init__(self) -> None:
         self.responses: dict[bytes, _Response] = {}
         self.response_prefix: dict[str, bytes] = {}
 
@@ -204,7 +203,7 @@ def _import_target(entry: Mapping[str, Any], kind: str) -> tuple[str, str]:
 def configure_imports(accounts: Mapping[str, Account], blocks: Mapping[str, Any]) -> None:
     """Wire every account's imports to the exports they name; raise ImportError_ on a bad one."""
     exports = {name: _exports(b if isinstance(b, Mapping) else {}) for name, b in blocks.items()}
-    wiring = _Wiring(accounts)
+    wiring = _Wiring()
     errors: list[str] = []
     for name, block in blocks.items():
         if not isinstance(block, Mapping):
