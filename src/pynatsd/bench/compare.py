@@ -73,7 +73,7 @@ CASES = [
         unit="us",
         lower_is_better=True,
     ),
-    Case("js-pub", "js-pub file, inflight 256", "js-pub", 200_000, 20_000),
+    Case("js-pub", "js-pub file, inflight 1000", "js-pub", 200_000, 20_000),
     Case("js-fetch", "js-fetch file, batch 500", "js-fetch", 200_000, 20_000),
     Case(
         "conns",

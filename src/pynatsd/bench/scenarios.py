@@ -315,7 +315,7 @@ def _conns(name: str, p: Params, run_id: str) -> dict[str, Any]:
 
 def _defaults(name: str, p: Params) -> Params:
     msgs = p.msgs or DEFAULT_MSGS.get(name, 100_000)
-    inflight = p.inflight or {"latency": 1, "js-pub": 256, "js-fetch": 256}.get(name, 64)
+    inflight = p.inflight or {"latency": 1, "js-pub": 1000, "js-fetch": 1000}.get(name, 64)
     subs = p.subs or {"fanout": 4, "queue": 4}.get(name, 1)
     return replace(p, msgs=msgs, inflight=inflight, subs=subs)
 

@@ -43,15 +43,36 @@ def mp_context() -> BaseContext:
 
 
 def proc_cpu(pid: int | None) -> float | None:
-    """user + system CPU seconds of a process, from /proc; None when it cannot be read."""
+    """user + system CPU seconds of a process and its live children (a store writer process),
+    from /proc; None when it cannot be read."""
     if pid is None:
         return None
+    total = _own_cpu(pid)
+    if total is None:
+        return None
+    for child in _children(pid):
+        total += _own_cpu(child) or 0.0
+    return total
+
+
+def _own_cpu(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return out
 
 
 def proc_rss_kib(pid: int | None) -> int | None:

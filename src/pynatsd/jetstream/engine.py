@@ -27,7 +27,15 @@ from pynatsd.jetstream.advisories import stream_action
 from pynatsd.jetstream.errors import JSError
 from pynatsd.jetstream.jsonutil import encode
 from pynatsd.jetstream.limits import UNLIMITED
-from pynatsd.jetstream.store import FileStore, MemoryStore, StoreError, StreamStore, list_streams, streams_dir
+from pynatsd.jetstream.store import (
+    FileStore,
+    MemoryStore,
+    StoreError,
+    StreamStore,
+    WriterHost,
+    list_streams,
+    streams_dir,
+)
 from pynatsd.jetstream.stream import Stream
 from pynatsd.jetstream.types_stream import StreamConfig
 from pynatsd.jetstream.validate import decode_request
@@ -60,6 +68,7 @@ class JetStream:
             # nats-server's defaults: 75% of the machine's memory, and the free disk space.
             self.max_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4
         self.accounts: dict[str, JSAccount] = {}
+        self.writer_host = WriterHost()
         self.api_total = 0
         self.api_errors = 0
 
@@ -90,6 +99,9 @@ class JetStream:
             jsa.subscribe_api()
         return jsa
 
+    def open_file_store(self, directory: Path, name: str) -> FileStore:
+        return FileStore.open(directory, name, sync_interval=self.sync_interval, host=self.writer_host)
+
     def usage(self) -> dict[str, Any]:
         """Totals over every account, for /jsz and /varz."""
         out = {"memory": 0, "storage": 0, "streams": 0, "consumers": 0, "messages": 0, "bytes": 0}
@@ -117,6 +129,7 @@ class JetStream:
         for jsa in self.accounts.values():
             await jsa.close()
         self.accounts.clear()
+        await asyncio.get_running_loop().run_in_executor(None, self.writer_host.close)
 
 
 class JSAccount:
@@ -174,7 +187,7 @@ class JSAccount:
             return
         for name in list_streams(self.dir):
             try:
-                store = FileStore.open(self.dir, name, sync_interval=self.js.sync_interval)
+                store = self.js.open_file_store(self.dir, name)
             except StoreError as e:
                 self.js.server.log.error(
                     f"JetStream could not open stream '{self.account.name} > {name}': {e}"
@@ -206,7 +219,7 @@ class JSAccount:
         if cfg.storage == "memory":
             store = MemoryStore(cfg.name)
         else:
-            store = FileStore.open(self.dir, cfg.name, sync_interval=self.js.sync_interval)
+            store = self.js.open_file_store(self.dir, cfg.name)
         if cfg.first_seq > 1:
             store.compact(cfg.first_seq)
         store.save_meta(_encode_meta(created, cfg))

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["Stream"]
 
 NS = 1_000_000_000
+_ACK_SLICE = 256
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": NS, "m": 60 * NS, "h": 3600 * NS}
 
 
@@ -486,16 +487,25 @@ class Stream:
     # -- acks ----------------------------------------------------------------------------------
 
     def _queue_ack(self, reply: bytes, body: bytes) -> None:
-        self._acks.append((reply, body))
+        acks = self._acks
+        acks.append((reply, body))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().call_soon(self._commit)
+            asyncio.get_running_loop().call_soon(self._end_pass)
+        elif len(acks) >= _ACK_SLICE:
+            self._commit(True)
 
-    def _commit(self) -> None:
+    def _end_pass(self) -> None:
+        self._flushing = False
+        if self._acks:
+            self._commit(False)
+
+    def _commit(self, start: bool) -> None:
+        """Send the queued PubAcks once their messages are durable. A pass that stores many
+        messages starts writing each slice of them at once instead of all at the end."""
         acks = self._acks
         self._acks = []
-        self._flushing = False
-        fut = self.store.flush()
+        fut = self.store.flush(start)
         if fut.done():
             self._send_acks(acks, fut)
         else:

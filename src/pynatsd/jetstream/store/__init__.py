@@ -2,6 +2,7 @@
 # back-end on SQLite with group commit. The stream and consumer layers use only what is exported here.
 from __future__ import annotations
 
+from ._host import WriterHost
 from .base import (
     AckPolicy,
     ConsumerState,
@@ -34,6 +35,7 @@ __all__ = [
     "StoreMsg",
     "StreamState",
     "StreamStore",
+    "WriterHost",
     "list_streams",
     "streams_dir",
 ]

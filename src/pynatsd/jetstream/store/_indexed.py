@@ -72,7 +72,7 @@ class IndexedStore(Generic[E]):
     def _persist_consumer_delete(self, name: str) -> None:
         pass
 
-    def flush(self) -> asyncio.Future[None]:
+    def flush(self, start: bool = False) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         fut.set_result(None)
         return fut

@@ -1,5 +1,5 @@
-# SQLite plumbing of the file store: the schema, record checksums, error mapping and the writer
-# thread that turns queued operations into group commits.
+# SQLite plumbing of the file store: the schema, record checksums, error mapping, and `apply_ops`,
+# which turns queued operations into one atomic write.
 #
 # Schema (one database per stream):
 #   msgs(seq PK, ts, ttl, size, hcrc, crc, subject, hdr, msg)   the small columns come first, so
@@ -17,21 +17,15 @@
 # With a sync interval the store uses synchronous=NORMAL (a commit has reached the OS, so it
 # survives kill -9 but not power loss) and checkpoints, which fsync, at most that interval apart.
 #
-# Group commit. The owner thread hands over `(generation, ops)` batches; the writer drains
-# everything queued, applies it atomically (usually one multi-row statement, so one transaction and
-# one fsync, see `apply_ops`), publishes the highest generation committed and calls `on_commit`.
-# While one commit runs the next batches queue up, so the batch size adapts to the disk. After a
-# failed commit the writer stops accepting work; the error is kept for the store to report.
+# Group commit (see _writer): a batch of queued operations becomes, usually, one multi-row
+# statement, so one transaction and one fsync (`apply_ops`).
 from __future__ import annotations
 
-import queue
+import functools
 import sqlite3
 import struct
-import threading
-import time
 import zlib
 from collections.abc import Callable
-from contextlib import suppress
 from itertools import chain
 from pathlib import Path
 from typing import Any, Final
@@ -50,7 +44,6 @@ __all__ = [
     "OP_PUT",
     "SCHEMA",
     "Op",
-    "Writer",
     "apply_ops",
     "connect",
     "record_crcs",
@@ -59,7 +52,7 @@ __all__ = [
 
 FORMAT: Final = b"pynatsd-stream-1"
 Op = tuple[Any, ...]
-OP_PUT: Final = 0  # (OP_PUT, StoreMsg, ttl, size)
+OP_PUT: Final = 0  # (OP_PUT, StoreMsg or its fields, ttl, size)
 OP_DEL: Final = 1  # (OP_DEL, seq)
 OP_ERASE: Final = 2  # (OP_ERASE, seq)
 OP_BELOW: Final = 3  # (OP_BELOW, seq): every seq < seq
@@ -80,17 +73,17 @@ CREATE TABLE IF NOT EXISTS consumers(
 _HEAD: Final = struct.Struct("<qqqq")
 _CORRUPT_CODES: Final = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-# Every change reaches the database as a row inserted into `msgs`, so a whole group commit is ONE
-# multi-row INSERT statement in autocommit mode. That matters because each statement step releases
-# the GIL and getting it back from a busy event loop can cost a full switch interval. A message is
-# inserted as itself; any other change is a row with a negative `seq` naming its kind, which the
-# writer's TEMP trigger carries out and then drops (RAISE(IGNORE) skips just that row). A message row
-# costs one trigger check, not a pass through a view with a trigger per kind. The target of a
-# delete or truncation travels in `ts`, a key (meta key, consumer name) in `subject`. Statements come
-# in a few fixed sizes, padded with rows of a kind the trigger ignores, so they stay prepared; the
-# sizes are close together because every padding row still costs a trigger check.
+# Every change is a row: a message is inserted into `msgs` as itself; any other change is a row
+# with a negative `seq` naming its kind, inserted into the writer's TEMP view `ops`, whose trigger
+# carries it out. The target of a delete or truncation travels in `ts`, a key (meta key, consumer
+# name) in `subject`. Messages bypass the trigger (it costs about as much as the insert itself).
+# Statements come in a few fixed sizes, padded with rows that are filtered out (messages) or that
+# the trigger ignores (ops), so they stay prepared. A commit is usually two statements, messages and
+# the watermarks, in one transaction.
 _OPS_SCHEMA: Final = """
-CREATE TEMP TRIGGER ops BEFORE INSERT ON main.msgs WHEN NEW.seq < 0 BEGIN
+CREATE TEMP VIEW ops(seq, ts, ttl, size, hcrc, crc, subject, hdr, msg) AS
+    SELECT 0, 0, 0, 0, 0, 0, '', x'', x'' WHERE 0;
+CREATE TEMP TRIGGER ops_apply INSTEAD OF INSERT ON ops BEGIN
     DELETE FROM msgs WHERE NEW.seq = -1 AND seq = NEW.ts;
     UPDATE msgs SET hdr = zeroblob(length(hdr)), msg = zeroblob(length(msg))
         WHERE NEW.seq = -2 AND seq = NEW.ts;
@@ -100,11 +93,9 @@ CREATE TEMP TRIGGER ops BEFORE INSERT ON main.msgs WHEN NEW.seq < 0 BEGIN
     INSERT OR REPLACE INTO meta SELECT NEW.subject, NEW.msg, NEW.crc WHERE NEW.seq = -5;
     INSERT OR REPLACE INTO consumers SELECT NEW.subject, NEW.hdr, NEW.msg, NEW.crc WHERE NEW.seq = -6;
     DELETE FROM consumers WHERE NEW.seq = -7 AND name = NEW.subject;
-    SELECT RAISE(IGNORE);
 END;
 """
 _SIZES: Final = (4, 8, 16, 32, 48, 64, 96, 128, 192, 272, 384, 528, 768, 1088, 1536, 2176, 3200)
-_COLS: Final = 9
 # Padding and unused columns are integers: sqlite3 binds exact ints, floats and strs directly but
 # runs every other value (None, bytes) through its adapter registry, which costs far more.
 _NOP: Final = (-8, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -135,6 +126,8 @@ def connect(
     """A connection in autocommit mode with the store's pragmas applied (and `ops` for the writer)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
+        # A writer process of a server killed a moment ago may still be finishing its last commit.
+        conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=" + ("FULL" if sync_interval is None else "NORMAL"))
         conn.execute("PRAGMA cell_size_check=ON")
@@ -154,8 +147,8 @@ def connect(
 def _put_row(
     op: Op, crc32: Callable[[bytes, int], int] = zlib.crc32, pack: Callable[..., bytes] = _HEAD.pack
 ) -> Row:
-    sm, ttl, size = op[1], op[2], op[3]
-    seq, ts, subject, hdr, msg = sm.seq, sm.ts, sm.subject, sm.hdr, sm.msg
+    subject, hdr, msg, seq, ts = op[1]  # a StoreMsg, or its fields as a list (see _host)
+    ttl, size = op[2], op[3]
     hcrc = crc32(subject.encode(), crc32(pack(seq, ts, ttl, size), 0))
     crc = crc32(msg, crc32(hdr, hcrc) if hdr else hcrc)
     # sqlite3 binds a bytearray directly but sends bytes through its adapter registry first, which
@@ -202,7 +195,7 @@ def _reduce(ops: list[Op]) -> list[Row]:
     for op in ops:
         kind = op[0]
         if kind == OP_PUT:
-            puts[op[1].seq] = op
+            puts[op[1][3]] = op
         elif kind in (OP_DEL, OP_ERASE):
             if puts.pop(op[1], None) is None:
                 deletes.append(_op_row(kind, op[1]))
@@ -222,18 +215,24 @@ def _reduce(ops: list[Op]) -> list[Row]:
     return rows
 
 
-def _statement(size: int) -> str:
-    return "INSERT INTO msgs VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * size)
+@functools.cache
+def _statement(into_ops: bool, size: int) -> str:
+    values = ",".join(["(?,?,?,?,?,?,?,?,?)"] * size)
+    if into_ops:
+        return "INSERT INTO ops VALUES " + values
+    return f"INSERT INTO msgs SELECT * FROM (VALUES {values}) WHERE column1 > 0"
 
 
-def _chunks(rows: list[Row]) -> list[tuple[Any, ...]]:
-    """Flat parameter tuples of at most _SIZES[-1] rows each, padded to a size in _SIZES."""
-    out: list[tuple[Any, ...]] = []
-    for i in range(0, len(rows), _SIZES[-1]):
-        part = rows[i : i + _SIZES[-1]]
-        size = next(n for n in _SIZES if n >= len(part))
-        part.extend([_NOP] * (size - len(part)))
-        out.append(tuple(chain.from_iterable(part)))
+def _chunks(rows: list[Row]) -> list[tuple[str, tuple[Any, ...]]]:
+    """(statement, flat parameters) for at most _SIZES[-1] rows each, padded to a size in _SIZES."""
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    for into_ops in (False, True):
+        kind = [row for row in rows if (row[0] < 0) is into_ops]
+        for i in range(0, len(kind), _SIZES[-1]):
+            part = kind[i : i + _SIZES[-1]]
+            size = next(n for n in _SIZES if n >= len(part))
+            part.extend([_NOP] * (size - len(part)))
+            out.append((_statement(into_ops, size), tuple(chain.from_iterable(part))))
     return out
 
 
@@ -251,119 +250,9 @@ def apply_ops(conn: sqlite3.Connection, ops: list[Op]) -> None:
     if not chunks:
         return
     if len(chunks) == 1:
-        conn.execute(_statement(len(chunks[0]) // _COLS), chunks[0])
+        conn.execute(*chunks[0])
         return
     conn.execute("BEGIN IMMEDIATE")
     for chunk in chunks:
-        conn.execute(_statement(len(chunk) // _COLS), chunk)
+        conn.execute(*chunk)
     conn.execute("COMMIT")
-
-
-class Writer:
-    """The background thread that owns the write connection of one store."""
-
-    def __init__(
-        self,
-        path: Path,
-        on_commit: Callable[[], None],
-        *,
-        sync_interval: float | None = None,
-        max_db_bytes: int | None = None,
-    ) -> None:
-        self.committed = 0
-        self.error: StoreError | None = None
-        self._path = path
-        self._on_commit = on_commit
-        self._interval = sync_interval
-        self._max_db_bytes = max_db_bytes
-        self._queue: queue.SimpleQueue[tuple[int, list[Op]] | None] = queue.SimpleQueue()
-        self._cond = threading.Condition()
-        self._started = threading.Event()
-        self._start_error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"store-writer:{path.parent.name}", daemon=True
-        )
-        self._thread.start()
-        self._started.wait()
-        if self._start_error is not None:
-            raise store_error(self._start_error, "cannot open the store for writing")
-
-    def submit(self, gen: int, ops: list[Op]) -> None:
-        """Queue batch `gen`; ownership of `ops` passes to the writer."""
-        self._queue.put((gen, ops))
-
-    def wait(self, gen: int, timeout: float | None = None) -> bool:
-        """Block until batch `gen` is committed or the writer failed; True if committed."""
-        with self._cond:
-            self._cond.wait_for(lambda: self.committed >= gen or self.error is not None, timeout)
-            return self.committed >= gen
-
-    def close(self) -> None:
-        """Commit what is queued, then stop the thread and close the connection."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            conn = connect(
-                self._path, sync_interval=self._interval, max_db_bytes=self._max_db_bytes, writer=True
-            )
-        except BaseException as exc:
-            self._start_error = exc
-            self._started.set()
-            return
-        self._started.set()
-        try:
-            self._serve(conn)
-        finally:
-            with suppress(sqlite3.Error):
-                conn.close()
-
-    def _serve(self, conn: sqlite3.Connection) -> None:
-        unsynced_since = 0.0
-        while True:
-            timeout = None
-            if self._interval is not None and unsynced_since:
-                timeout = max(0.0, unsynced_since + self._interval - time.monotonic())
-            try:
-                items = [self._queue.get(timeout=timeout)]
-            except queue.Empty:
-                self._checkpoint(conn)
-                unsynced_since = 0.0
-                continue
-            with suppress(queue.Empty):
-                while True:
-                    items.append(self._queue.get_nowait())
-            batches = [item for item in items if item is not None]
-            if batches:
-                self._commit(conn, batches)
-                if self._interval is not None and not unsynced_since:
-                    unsynced_since = time.monotonic()
-            if None in items:
-                if unsynced_since:
-                    self._checkpoint(conn)
-                return
-
-    def _commit(self, conn: sqlite3.Connection, batches: list[tuple[int, list[Op]]]) -> None:
-        if self.error is None:
-            try:
-                apply_ops(conn, [op for _, ops in batches for op in ops])
-            except (sqlite3.Error, OSError, OverflowError, StoreError) as exc:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                failure = exc if isinstance(exc, StoreError) else store_error(exc, "write failed")
-                with self._cond:
-                    self.error = failure
-                    self._cond.notify_all()
-            else:
-                with self._cond:
-                    self.committed = batches[-1][0]
-                    self._cond.notify_all()
-        self._on_commit()
-
-    def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        if self.error is None:
-            with suppress(sqlite3.Error):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

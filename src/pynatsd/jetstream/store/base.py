@@ -307,10 +307,12 @@ class StreamStore(Protocol):
         `max_age_ns` (unless their TTL is "never"). The caller removes them."""
         ...
 
-    def flush(self) -> asyncio.Future[None]:
+    def flush(self, start: bool = False) -> asyncio.Future[None]:
         """A future that completes once every change made before the call is durable.
 
         Must be called on the running event loop. Fails with StoreError if the write failed.
+        Changes are written at the end of the loop pass; `start` hands them to the disk at once,
+        so a long pass overlaps its writing with the rest of its work.
         """
         ...
 

@@ -9,9 +9,10 @@
 # Write path. Every mutation updates the in-memory index at once (so the sequence is known and
 # readers see the change), caches new messages in `_cache`, and appends an operation to `_ops`.
 # The first change in an event-loop pass schedules `_submit` with call_soon, so everything issued
-# in that pass becomes one batch; the writer thread (see _sqlio) commits whatever batches are
-# queued in one transaction with one fsync. A batch also carries the watermarks and the dirty
-# consumers' states, so the database is always self-consistent at a commit boundary.
+# in that pass becomes one batch; the writer thread (see _writer) commits whatever batches are
+# queued in one transaction with one fsync, in this process or in the server's store writer
+# process (see _host). A batch also carries the watermarks and the dirty consumers' states, so
+# the database is always self-consistent at a commit boundary.
 #
 # Durability contract: `flush()` returns a future that completes when every change made before the
 # call is committed (fsynced unless a sync interval was chosen); PubAcks are sent after it. It
@@ -35,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from ._host import RemoteWriter, WriterHost
 from ._index import StreamIndex
 from ._indexed import IndexedStore
 from ._readahead import read_many
@@ -50,11 +52,11 @@ from ._sqlio import (
     OP_PUT,
     SCHEMA,
     Op,
-    Writer,
     connect,
     record_crcs,
     store_error,
 )
+from ._writer import Writer
 from .base import StoreClosed, StoreCorrupt, StoreError, StoreMsg, _new_msg
 from .consumer import ConsumerStateStore, decode_state
 
@@ -115,7 +117,7 @@ class FileStore(IndexedStore[MsgMeta]):
         super().__init__(name, StreamIndex(_meta_size), clock)
         self._dir = directory
         self._reader = reader
-        self._writer: Writer | None = None
+        self._writer: Writer | RemoteWriter | None = None
         self._lock_fd = -1
         self._cache: dict[int, StoreMsg] = {}
         self._ops: list[Op] = []
@@ -137,6 +139,7 @@ class FileStore(IndexedStore[MsgMeta]):
         sync_interval: float | None = None,
         max_db_bytes: int | None = None,
         clock: Callable[[], int] | None = None,
+        host: WriterHost | None = None,
     ) -> FileStore:
         """Open or create stream `name` under `directory` and load its index.
 
@@ -144,6 +147,8 @@ class FileStore(IndexedStore[MsgMeta]):
             sync_interval: None (default) fsyncs every commit. A number of seconds commits without
                 fsync (safe against a process crash, not a power loss) and fsyncs that often.
             max_db_bytes: refuse to grow the database past this size (writes fail as on a full disk).
+            host: the store writer process to commit through (when called on a running event
+                loop); otherwise a thread of this process commits.
 
         Raises:
             StoreCorrupt: the database fails its integrity checks.
@@ -162,15 +167,28 @@ class FileStore(IndexedStore[MsgMeta]):
             if created:
                 _fsync_dir(path)
                 _fsync_dir(path.parent)
-            store._writer = Writer(
-                path / DB_NAME, store._on_commit, sync_interval=sync_interval, max_db_bytes=max_db_bytes
-            )
+            store._writer = store._open_writer(host, sync_interval, max_db_bytes)
         except BaseException:
             if store is not None:
                 store._reader.close()
             os.close(lock_fd)
             raise
         return store
+
+    def _open_writer(
+        self, host: WriterHost | None, sync_interval: float | None, max_db_bytes: int | None
+    ) -> Writer | RemoteWriter:
+        db = self._dir / DB_NAME
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if host is None or loop is None:
+            return Writer(db, self._on_commit, sync_interval=sync_interval, max_db_bytes=max_db_bytes)
+        self._loop = loop
+        return host.open_writer(
+            db, self._settle, loop, sync_interval=sync_interval, max_db_bytes=max_db_bytes
+        )
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -408,7 +426,7 @@ class FileStore(IndexedStore[MsgMeta]):
             if not fut.done():
                 fut.set_exception(StoreError(str(failure)))
 
-    def flush(self) -> asyncio.Future[None]:
+    def flush(self, start: bool = False) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         writer = self._writer
@@ -423,7 +441,9 @@ class FileStore(IndexedStore[MsgMeta]):
             fut.set_result(None)
         else:
             self._waiters.append((target, fut))
-            if self._dirty and not self._scheduled:
+            if start:
+                self._submit()
+            elif self._dirty and not self._scheduled:
                 self._schedule()
         return fut
 
