@@ -13,6 +13,7 @@ import nats
 import pytest_asyncio
 
 from pynatsd import Server
+from pynatsd.logger import Logger
 from pynatsd.testing.cluster import DEFAULT_CLUSTER
 from pynatsd.testing.cluster import start_node as start_node
 from pynatsd.testing.cluster import wait_interest as wait_interest
@@ -21,6 +22,20 @@ from pynatsd.testing.servers import ServerKind, ServerProcess
 
 CLUSTER = DEFAULT_CLUSTER
 _ROUTE_PORT_RE = re.compile(r"Listening for route connections on \S+:(\d+)")
+
+
+class CapturedLog(Logger):
+    """A server log kept in memory, for tests that look for a line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def _write(self, level: str, msg: str) -> None:
+        self.lines.append(f"[{level}] {msg}")
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
 
 
 @pytest_asyncio.fixture
@@ -53,6 +68,18 @@ def node_process(
     if routes:
         args += ["--routes", ",".join(routes)]
     return ServerProcess(kind, args=args, start_timeout=20.0)
+
+
+def config_process(
+    kind: ServerKind, name: str, routes: Sequence[str] = (), *, cluster: str = "", top: str = ""
+) -> ServerProcess:
+    """A clustered server from a config file; `cluster` goes into its cluster block, `top` outside."""
+    listed = ", ".join(f'"{r}"' for r in routes)
+    text = (
+        f"server_name: {name}\n{top}\n"
+        f'cluster {{\n  name: {CLUSTER}\n  listen: "127.0.0.1:-1"\n  routes: [{listed}]\n{cluster}\n}}\n'
+    )
+    return ServerProcess(kind, config=text, start_timeout=20.0)
 
 
 def process_route_url(proc: ServerProcess) -> str:

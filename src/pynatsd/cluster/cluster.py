@@ -17,6 +17,9 @@
 #
 # The peers' client URLs (their INFO connect_urls) are merged into the INFO this server gives its
 # clients; a change is pushed to protocol-1 clients as an async INFO.
+#
+# Route TLS (tls.py) and what may cross a route (policy.py: permissions, compression) come from the
+# cluster block and are settled when the Cluster is made, so a bad block stops the server at start.
 from __future__ import annotations
 
 import asyncio
@@ -27,6 +30,8 @@ from pynatsd._version import NATS_SERVER_VERSION
 from pynatsd.cluster import dial
 from pynatsd.cluster.interest import LocalInterest
 from pynatsd.cluster.link import RouteLink
+from pynatsd.cluster.policy import COMPRESSION_OFF, compression_warning, permissions_info, route_permissions
+from pynatsd.cluster.tls import route_tls
 from pynatsd.cluster.urls import own_client_urls
 from pynatsd.protocol.encode import encode_info, go_json
 
@@ -39,8 +44,12 @@ if TYPE_CHECKING:
 __all__ = ["Cluster"]
 
 ROUTE_PROTO = 3
-# Accepted in the cluster block, not acted on: one route per peer, in plain TCP, everything exported.
-_NOT_YET = ("tls", "permissions", "compression", "accounts", "pool_size")
+# Accepted in the cluster block, not acted on: one route per peer carries every account (nats-server's
+# `pool_size: -1`).
+_NOT_YET = ("accounts", "pool_size")
+_INSECURE_WARNING = (
+    "TLS certificate chain and hostname of solicited routes will not be verified. DO NOT USE IN PRODUCTION!"
+)
 
 
 class Cluster:
@@ -53,9 +62,13 @@ class Cluster:
         auth = opts.cluster_block.get("authorization") or {}
         self.user = str(auth.get("user", "")) if isinstance(auth, dict) else ""
         self.password = str(auth.get("password", "")) if isinstance(auth, dict) else ""
+        block = opts.cluster_block
+        self.tls = route_tls(block)
+        self.perms = route_permissions(block)
+        self._compression_warning = compression_warning(block.get("compression"))
         self.routes: dict[str, RouteLink] = {}
         self.links: set[RouteLink] = set()
-        self.interest = LocalInterest()
+        self.interest = LocalInterest(self.perms.can_publish if self.perms is not None else None)
         self.inbound_subject: bytes | None = None
         self.peer_urls: dict[str, list[str]] = {}
         self.stopping = False
@@ -87,11 +100,20 @@ class Cluster:
         if self.dynamic:
             srv.log.warn("Cluster name was dynamically generated, consider setting one")
         srv.log.info(f"Listening for route connections on {_host_port(self.host, self.port)}")
-        unsupported = [k for k in _NOT_YET if k in self.server.options.cluster_block]
-        if unsupported:
-            srv.log.warn(f"Cluster options not supported yet, ignored: {', '.join(unsupported)}")
+        self._warn_settings()
         for url in self.explicit:
             self._spawn(url, explicit=True)
+
+    def _warn_settings(self) -> None:
+        log = self.server.log
+        block = self.server.options.cluster_block
+        unsupported = [k for k in _NOT_YET if k in block and not (k == "pool_size" and block[k] == -1)]
+        if unsupported:
+            log.warn(f"Cluster options not supported yet, ignored: {', '.join(unsupported)}")
+        if self._compression_warning:
+            log.warn(self._compression_warning)
+        if self.tls is not None and self.tls.insecure:
+            log.warn(_INSECURE_WARNING)
 
     def _track(self, link: RouteLink) -> RouteLink:
         self.links.add(link)
@@ -156,6 +178,8 @@ class Cluster:
         }
         if self.user:
             info["auth_required"] = True
+        if self.tls is not None:
+            info["tls_required"] = info["tls_verify"] = True
         info["max_payload"] = opts.max_payload
         if nonce:
             info["nonce"] = srv.new_nonce()
@@ -168,6 +192,9 @@ class Cluster:
             info["ip"] = f"nats-route://{_host_port(host, port)}/"
         if ldm:
             info["ldm"] = True
+        if nonce:
+            info["compression"] = COMPRESSION_OFF
+        info.update(permissions_info(self.perms))
         return info
 
     def connect_fields(self, url_text: str) -> dict[str, Any]:
@@ -178,7 +205,9 @@ class Cluster:
         if user:
             fields["user"] = user
             fields["pass"] = password
-        fields.update(tls_required=False, headers=True, name=self.server.server_id, cluster=self.name)
+        fields.update(
+            tls_required=self.tls is not None, headers=True, name=self.server.server_id, cluster=self.name
+        )
         if self.dynamic:
             fields["cluster_dynamic"] = True
         return fields
@@ -363,7 +392,10 @@ class Cluster:
         out: dict[str, Any] = {"name": self.name, "addr": self.host, "cluster_port": self.port}
         out["auth_timeout"] = 1 if self.user else 0
         out["urls"] = [u.text for u in self.explicit]
-        out["tls_timeout"] = 2
+        timeout = self.tls.timeout if self.tls is not None else 2
+        out["tls_timeout"] = int(timeout) if timeout == int(timeout) else timeout
+        if self.tls is not None:
+            out["tls_required"] = out["tls_verify"] = True
         return out
 
     def enter_lame_duck(self) -> None:

@@ -19,6 +19,12 @@
 # groups prefer local members: a route declines a queue message while the group has a local
 # client member, and delivery then moves on to that member.
 #
+# TLS. With route TLS the link says nothing until the handshake is done (cluster/tls.py); INFO and
+# CONNECT then go out over the secured transport.
+#
+# Permissions. An RS+ for a subject the cluster may not export is ignored; a wildcard one that only
+# overlaps an export deny is kept, and the denied subjects are declined message by message.
+#
 # Output. Everything queued for the peer is written once per loop pass (a call_soon flush), or at
 # once when a pass has gathered ROUTE_FLUSH_BYTES, so a long burst of reads does not pile up.
 #
@@ -36,6 +42,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from pynatsd.cluster.tls import log_secured, start_handshake
 from pynatsd.core import delivery as _delivery
 from pynatsd.core.delivery import deliver, deliver_pub
 from pynatsd.core.internal import subscribe_internal, unsubscribe_internal
@@ -128,6 +135,8 @@ class RouteLink(asyncio.Protocol):
         self._as_source = None if _COMPILED_DELIVERY else cast("ClientConnection", self)
         self._write_timer: asyncio.TimerHandle | None = None
         self._batched = 0
+        self._handshake: asyncio.Task[None] | None = None
+        self.is_secured = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -135,8 +144,21 @@ class RouteLink(asyncio.Protocol):
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
         transport.set_write_buffer_limits(high=ROUTE_HIGH_WATER, low=ROUTE_HIGH_WATER // 4)
+        if self._handshake is not None:
+            # Again, from the TLS layer: the handshake is done and this is the secured transport.
+            self.is_secured = True
+            log_secured(self, transport)
+            self._begin()
+            return
         peer = transport.get_extra_info("peername") or ("", 0)
         self.host, self.port = str(peer[0]), int(peer[1])
+        tls = self.cluster.tls
+        if tls is not None:
+            self._handshake = start_handshake(self, tls, transport)
+            return
+        self._begin()
+
+    def _begin(self) -> None:
         c = self.cluster
         if self.solicited:
             self.queue(b"CONNECT " + go_json(c.connect_fields(self.url)) + b"\r\n")
@@ -247,6 +269,9 @@ class RouteLink(asyncio.Protocol):
     ) -> bool:
         c = self.cluster
         if self.closed or subject is c.inbound_subject:
+            return False
+        perms = c.perms
+        if perms is not None and perms.deny_delivery(sub.subject, subject):
             return False
         queue = sub.queue
         if queue and _has_local_member(target.account, subject, queue):
@@ -365,6 +390,11 @@ class RouteLink(asyncio.Protocol):
             return
         key = (acc, subject, queue)
         if key in self.remote_subs:
+            return
+        perms = self.cluster.perms
+        if perms is not None and not perms.can_subscribe(subject):
+            text = subject.decode(errors="replace")
+            self.cluster.log_debug(self, f'Can not export "{text}", ignoring remote subscription request')
             return
         target = self._target(acc)
         if target is None:

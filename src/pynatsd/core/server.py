@@ -192,7 +192,10 @@ class Server:
 
         addr = listen_address(self.options)
         if addr is not None:
-            self.cluster = Cluster(self, *addr)
+            try:
+                self.cluster = Cluster(self, *addr)
+            except ValueError as e:
+                raise ServerError(f"Cluster configuration: {e}") from e
             try:
                 await self.cluster.start()
             except OSError as e:

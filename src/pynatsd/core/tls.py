@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
     from pynatsd.options import Options
 
-__all__ = ["TLSConfig", "cert_identities", "start_tls", "tls_config"]
+__all__ = ["TLSConfig", "TLSConfigError", "build_context", "cert_identities", "start_tls", "tls_config"]
 
 _VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 # Go's pkix attribute names for the RFC 2253 form of a certificate subject.
@@ -72,8 +72,12 @@ class TLSConfig(NamedTuple):
     allow_non_tls: bool = False
 
 
-def _context(opts: Options, block: Mapping[str, Any], verify: bool) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+def build_context(
+    block: Mapping[str, Any], cert: str, key: str, ca: str, *, verify: bool, server_side: bool = True
+) -> ssl.SSLContext:
+    """An SSL context for one end of a connection: its certificate, the CA it trusts (the system
+    roots without one) and the `min_version` and `cipher_suites` of its `tls {}` block."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     version = str(block.get("min_version", "") or "")
     if version:
@@ -81,9 +85,11 @@ def _context(opts: Options, block: Mapping[str, Any], verify: bool) -> ssl.SSLCo
             raise TLSConfigError(f"unknown version: {version}")
         ctx.minimum_version = _VERSIONS[version]
     try:
-        ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
-        if opts.tls_ca_cert:
-            ctx.load_verify_locations(opts.tls_ca_cert)
+        ctx.load_cert_chain(cert, key)
+        if ca:
+            ctx.load_verify_locations(ca)
+        elif verify:
+            ctx.load_default_certs(ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH)
     except (OSError, ssl.SSLError) as e:
         raise TLSConfigError(f"error parsing X509 certificate/key pair: {e}") from e
     if verify:
@@ -108,7 +114,7 @@ def tls_config(opts: Options) -> TLSConfig | None:
     verify = opts.tls_verify or mapped
     first = block.get("handshake_first", block.get("first", False))
     return TLSConfig(
-        context=_context(opts, block, verify),
+        context=build_context(block, opts.tls_cert, opts.tls_key, opts.tls_ca_cert, verify=verify),
         timeout=opts.tls_timeout,
         verify=verify,
         verify_and_map=mapped,

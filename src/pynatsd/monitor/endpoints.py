@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from pynatsd._version import GIT_COMMIT, NATS_SERVER_VERSION, __version__
+from pynatsd.cluster.policy import COMPRESSION_OFF
 from pynatsd.protocol.subject import is_literal, is_valid_subject, subject_matches
 
 if TYPE_CHECKING:
@@ -636,6 +637,7 @@ def _route_info(link: RouteLink, now: float, subs: bool) -> dict[str, Any]:
         row["subscriptions_list"] = sorted(
             {s.subject.decode(errors="replace") for s in link.remote_subs.values()}
         )
+    row["compression"] = COMPRESSION_OFF
     return row
 
 
