@@ -93,3 +93,46 @@ async def test_recovery_kill9_keeps_every_acked_message(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out.extend(int(c) for c in f.read().split())
+    return out
+
+
+async def test_losing_the_store_writer_process_fails_publishes_then_recovers(tmp_path: Path) -> None:
+    proc, port = _start(tmp_path)
+    try:
+        nc = await nats.connect(f"nats://127.0.0.1:{port}")
+        js = nc.jetstream()
+        await js.add_stream(name="W", subjects=["w.>"])
+        for i in range(50):
+            await js.publish("w.a", b"before-%d" % i)
+        (writer,) = _children(proc.pid)
+        os.kill(writer, signal.SIGKILL)
+        results: list[str] = []
+        for i in range(200):
+            try:
+                ack = await js.publish("w.a", b"after-%d" % i, timeout=2)
+            except nats.js.errors.APIError as e:
+                results.append(f"error {e.err_code}")
+                await asyncio.sleep(0.01)
+                continue
+            results.append("ok")
+            if results.count("ok") == 5:
+                break
+        assert "error 10077" in results  # JSStreamStoreFailedF: the publisher is told
+        assert results[-5:] == ["ok"] * 5
+        assert proc.poll() is None
+        info = await js.stream_info("W")
+        assert info.state.messages == 50 + 5
+        assert ack.seq == info.state.last_seq
+        assert (await js.get_msg("W", 50)).data == b"before-49"
+        assert _children(proc.pid) != [writer]
+        await nc.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)

@@ -144,6 +144,7 @@ class JSAccount:
         self.limits = UNLIMITED
         self._api_sub: Subscription | None = None
         self._direct_subs: dict[str, list[Subscription]] = {}
+        self._reopening: set[str] = set()
         self.dir = streams_dir(js.store_dir, account.name)
 
     def subscribe_api(self) -> None:
@@ -186,32 +187,53 @@ class JSAccount:
         if not self.dir.exists():
             return
         for name in list_streams(self.dir):
-            try:
-                store = self.js.open_file_store(self.dir, name)
-            except StoreError as e:
-                self.js.server.log.error(
-                    f"JetStream could not open stream '{self.account.name} > {name}': {e}"
-                )
-                continue
-            meta = store.load_meta()
-            if meta is None:
-                store.close()
-                continue
-            created, cfg = _decode_meta(meta)
-            if cfg is None:
-                self.js.server.log.error(f"JetStream stream '{self.account.name} > {name}' has a bad config")
-                store.close()
-                continue
-            stream = Stream(self, cfg, store, created)
-            stream.rebuild_dedup()
-            self.streams[name] = stream
-            stream.start()
-            self.sync_direct(name)
-            consumer_admin.load(stream)
-            st = store.state()
-            self.js.server.log.info(
-                f"  Restored {st.msgs:,} messages for stream '{self.account.name} > {name}' in {0:.0f}ms"
-            )
+            self._open_stream(name)
+
+    def _open_stream(self, name: str) -> None:
+        log = self.js.server.log
+        try:
+            store = self.js.open_file_store(self.dir, name)
+        except StoreError as e:
+            log.error(f"JetStream could not open stream '{self.account.name} > {name}': {e}")
+            return
+        meta = store.load_meta()
+        created, cfg = _decode_meta(meta) if meta is not None else (0, None)
+        if cfg is None:
+            if meta is not None:
+                log.error(f"JetStream stream '{self.account.name} > {name}' has a bad config")
+            store.close()
+            return
+        stream = Stream(self, cfg, store, created)
+        stream.rebuild_dedup()
+        self.streams[name] = stream
+        stream.start()
+        self.sync_direct(name)
+        consumer_admin.load(stream)
+        st = store.state()
+        log.info(f"  Restored {st.msgs:,} messages for stream '{self.account.name} > {name}' in {0:.0f}ms")
+
+    def writer_lost(self, stream: Stream) -> None:
+        """The stream's store lost its writer process: reopen the stream from what is durable,
+        with a new writer, once the current loop pass is over."""
+        if stream.name in self._reopening:
+            return
+        self._reopening.add(stream.name)
+        self.js.server.log.error(
+            f"JetStream stream '{self.account.name} > {stream.name}' lost its store writer; reopening it"
+        )
+        asyncio.get_running_loop().call_soon(self._reopen, stream)
+
+    def _reopen(self, stream: Stream) -> None:
+        self._reopening.discard(stream.name)
+        if self.streams.get(stream.name) is not stream:
+            return
+        stream.stop()
+        consumer_admin.close_all(stream, deleted=False)
+        stream.store.close()
+        del self.streams[stream.name]
+        self._open_stream(stream.name)
+        if stream.name not in self.streams:
+            self.sync_direct(stream.name)
 
     def add_stream(self, cfg: StreamConfig) -> Stream:
         created = time.time_ns()

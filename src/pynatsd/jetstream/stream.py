@@ -33,7 +33,7 @@ from pynatsd.jetstream import consumer_admin
 from pynatsd.jetstream.errors import JSError, js_error
 from pynatsd.jetstream.jsonutil import encode, format_go_time, go_quote
 from pynatsd.jetstream.sourcing import start_links, stop_links
-from pynatsd.jetstream.store import StoreError, StoreMsg, StreamStore
+from pynatsd.jetstream.store import StoreError, StoreMsg, StreamStore, WriterLost
 from pynatsd.jetstream.transform import SubjectTransform, compile_transform
 from pynatsd.jetstream.types_api import PubAck, PubAckResponse, encode_pub_ack, pub_ack_head
 from pynatsd.monitor.endpoints import go_duration
@@ -215,6 +215,8 @@ class Stream:
         try:
             seq, ts = self.store.store_msg(subject, hdr, payload, ttl)
         except StoreError as e:
+            if isinstance(e, WriterLost):
+                self.jsa.writer_lost(self)
             return js_error("JSStreamStoreFailedF", err=str(e))
         if msg_id:
             self._remember_msg_id(msg_id, seq, ts)
@@ -513,6 +515,8 @@ class Stream:
 
     def _send_acks(self, acks: list[tuple[bytes, bytes]], fut: asyncio.Future[None]) -> None:
         if fut.cancelled() or fut.exception() is not None:
+            if not fut.cancelled() and isinstance(fut.exception(), WriterLost):
+                self.jsa.writer_lost(self)
             err = js_error("JSStreamStoreFailedF", err=str(fut.exception() or "store closed"))
             body = encode(PubAckResponse(error=err, ack=PubAck(stream=self.name)))
             acks = [(reply, body) for reply, _ in acks]

@@ -16,6 +16,7 @@ from .base import (
     StoreMsg,
     StreamState,
     StreamStore,
+    WriterLost,
 )
 from .memory import MemoryStore
 from .sqlite import FileStore, list_streams, streams_dir
@@ -36,6 +37,7 @@ __all__ = [
     "StreamState",
     "StreamStore",
     "WriterHost",
+    "WriterLost",
     "list_streams",
     "streams_dir",
 ]

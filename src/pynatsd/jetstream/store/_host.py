@@ -32,7 +32,7 @@ from typing import Any, Final
 import msgspec
 
 from ._sqlio import Op
-from .base import StoreCorrupt, StoreError
+from .base import StoreCorrupt, StoreError, WriterLost
 
 __all__ = ["CLOSED", "FRAME", "RemoteWriter", "WriterHost", "decode", "frame"]
 
@@ -182,7 +182,7 @@ class RemoteWriter:
         except BlockingIOError:
             sent = 0
         except OSError as exc:
-            self._fail(StoreError(f"the store writer process is unreachable: {exc}"))
+            self._fail(WriterLost(f"the store writer process is unreachable: {exc}"))
             return
         del self._out[:sent]
         if self._out and not self._writing:
@@ -203,7 +203,7 @@ class RemoteWriter:
         except OSError:
             data = b""
         if not data:
-            self._fail(StoreError("the store writer process exited"))
+            self._fail(WriterLost("the store writer process exited"))
             return
         self._in += data
         self._take_answers()
@@ -219,14 +219,14 @@ class RemoteWriter:
             while not done():
                 data = sock.recv(1 << 16)
                 if not data:
-                    self._fail(StoreError("the store writer process exited"))
+                    self._fail(WriterLost("the store writer process exited"))
                     return
                 self._in += data
                 self._take_answers()
         except TimeoutError:
             pass
         except OSError as exc:
-            self._fail(StoreError(f"the store writer process is unreachable: {exc}"))
+            self._fail(WriterLost(f"the store writer process is unreachable: {exc}"))
         finally:
             if sock.fileno() >= 0:
                 sock.setblocking(False)

@@ -56,6 +56,10 @@ class StoreClosed(StoreError):
     """The store was closed or deleted."""
 
 
+class WriterLost(StoreError):
+    """The store writer process went away: the store must be reopened to write again."""
+
+
 class StoreMsg(NamedTuple):
     """One stored message. `ts` is nanoseconds since the Unix epoch."""
 

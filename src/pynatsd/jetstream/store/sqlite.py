@@ -249,7 +249,7 @@ class FileStore(IndexedStore[MsgMeta]):
         if self._closed:
             raise StoreClosed(f"stream store {self._name!r} is closed")
         if self._writer is not None and self._writer.error is not None:
-            raise StoreError(str(self._writer.error))
+            raise _again(self._writer.error)
 
     def store_msg(self, subject: str, hdr: bytes, msg: bytes, ttl_ns: int = 0) -> tuple[int, int]:
         writer = self._writer
@@ -424,7 +424,7 @@ class FileStore(IndexedStore[MsgMeta]):
         while failure is not None and waiters:
             fut = waiters.popleft()[1]
             if not fut.done():
-                fut.set_exception(StoreError(str(failure)))
+                fut.set_exception(_again(failure))
 
     def flush(self, start: bool = False) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
@@ -436,7 +436,7 @@ class FileStore(IndexedStore[MsgMeta]):
         self._loop = loop
         target = self._gen + (1 if self._dirty else 0)
         if writer.error is not None:
-            fut.set_exception(StoreError(str(writer.error)))
+            fut.set_exception(_again(writer.error))
         elif target <= writer.committed:
             fut.set_result(None)
         else:
@@ -455,7 +455,7 @@ class FileStore(IndexedStore[MsgMeta]):
         self._prune()
         self._wake_waiters()
         if self._writer.error is not None:
-            raise StoreError(str(self._writer.error))
+            raise _again(self._writer.error)
 
     def _wake_waiters(self) -> None:
         loop = self._loop
@@ -491,6 +491,11 @@ class FileStore(IndexedStore[MsgMeta]):
     def delete(self) -> None:
         self.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _again(err: StoreError) -> StoreError:
+    """A fresh exception of the same kind for each caller that sees a failed writer."""
+    return type(err)(str(err))
 
 
 def _lock(path: Path) -> int:
