@@ -124,6 +124,10 @@ class Stream:
         self._limited = cfg.max_msgs_per_subject > 0 or (
             not self._discard_new and (cfg.max_msgs > 0 or cfg.max_bytes > 0)
         )
+        # A publish without headers to such a stream is only stored and acknowledged (_on_msg).
+        self._plain = not (
+            self._itr or self._rp or self._discard_new or self._limited or cfg.sealed or cfg.no_ack
+        ) and (cfg.retention == "limits" and cfg.max_msg_size <= 0 and not cfg.max_age)
         self._ack_head = pub_ack_head(self.name, self.jsa.domain)
         self._marker_ttl = cfg.subject_delete_marker_ttl if cfg.allow_msg_ttl else 0
         self._marker_floor = self._marker_ttl - self._marker_ttl % NS  # TTLs compare in whole seconds
@@ -165,6 +169,13 @@ class Stream:
     # -- publishing ----------------------------------------------------------------------------
 
     def _on_msg(self, sub: Subscription, subject: bytes, reply: bytes, hdr_len: int, msg: bytes) -> None:
+        if (
+            self._plain
+            and reply
+            and not hdr_len
+            and self._store_plain(subject.decode(errors="replace"), reply, msg)
+        ):
+            return
         hdr = msg[:hdr_len] if hdr_len else b""
         payload = msg[hdr_len:] if hdr_len else msg
         result = self.process(subject.decode(errors="replace"), hdr, payload)
@@ -178,6 +189,21 @@ class Stream:
             self._queue_ack(reply, encode_pub_ack(self.name, seq, domain=self.jsa.domain, duplicate=True))
         else:
             self._queue_ack(reply, b"%b%d}" % (self._ack_head, seq))
+
+    def _store_plain(self, subject: str, reply: bytes, payload: bytes) -> bool:
+        """process() for a publish that needs nothing but storing; False if the store refused."""
+        try:
+            seq, _ = self.store.store_msg(subject, b"", payload, 0)
+        except StoreError:
+            return False  # process() reports it
+        self._last_msg_id = ""
+        if self.consumers:
+            self.jsa.on_stored(self, subject, seq)
+        if self.followers:
+            for link in self.followers:
+                link.wake()
+        self._queue_ack(reply, b"%b%d}" % (self._ack_head, seq))
+        return True
 
     def process(
         self, subject: str, hdr: bytes, payload: bytes, sourced: bool = False
