@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from pynatsd.jetstream.store import ConsumerState, FileStore, SequencePair, StoreError, StoreMsg, WriterHost
+from pynatsd.jetstream.store import (
+    ConsumerState,
+    FileStore,
+    SequencePair,
+    StoreError,
+    StoreMsg,
+    WriterHost,
+    _host,
+)
 
 
 @pytest.fixture
@@ -130,4 +138,15 @@ def test_without_an_event_loop_the_store_writes_in_process(tmp_path: Path, host:
     store.sync()
     store.close()
     assert host._proc is None
+    assert FileStore.open(tmp_path, "S").state().msgs == 1
+
+
+async def test_a_writer_process_that_cannot_start_leaves_writing_to_a_thread(
+    tmp_path: Path, host: WriterHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_host, "_PROCESS_MODULE", "pynatsd.no_such_module")
+    store = FileStore.open(tmp_path, "S", host=host)
+    store.store_msg("a", b"", b"x")
+    await asyncio.wait_for(store.flush(), 5)
+    store.close()
     assert FileStore.open(tmp_path, "S").state().msgs == 1

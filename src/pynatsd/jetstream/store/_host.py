@@ -62,14 +62,19 @@ class WriterHost:
         sync_interval: float | None,
         max_db_bytes: int | None,
     ) -> RemoteWriter:
-        """The writer of the store at `path`, served by the process; `on_commit` runs on `loop`."""
+        """The writer of the store at `path`, served by the process; `on_commit` runs on `loop`.
+
+        Raises:
+            WriterLost: the process cannot be started or reached.
+            StoreError: it cannot open the database.
+        """
         ours, theirs = socket.socketpair()
         try:
             with self._lock:
                 socket.send_fds(self._control(), [b"S"], [theirs.fileno()])
         except OSError as exc:
             ours.close()
-            raise StoreError(f"cannot reach the store writer process: {exc}") from None
+            raise WriterLost(f"cannot reach the store writer process: {exc}") from None
         finally:
             theirs.close()
         return RemoteWriter(ours, [str(path), sync_interval, max_db_bytes], loop, on_commit)

@@ -57,7 +57,7 @@ from ._sqlio import (
     store_error,
 )
 from ._writer import Writer
-from .base import StoreClosed, StoreCorrupt, StoreError, StoreMsg, _new_msg
+from .base import StoreClosed, StoreCorrupt, StoreError, StoreMsg, WriterLost, _new_msg
 from .consumer import ConsumerStateStore, decode_state
 
 try:
@@ -183,12 +183,17 @@ class FileStore(IndexedStore[MsgMeta]):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if host is None or loop is None:
-            return Writer(db, self._on_commit, sync_interval=sync_interval, max_db_bytes=max_db_bytes)
-        self._loop = loop
-        return host.open_writer(
-            db, self._settle, loop, sync_interval=sync_interval, max_db_bytes=max_db_bytes
-        )
+        if host is not None and loop is not None:
+            try:
+                writer = host.open_writer(
+                    db, self._settle, loop, sync_interval=sync_interval, max_db_bytes=max_db_bytes
+                )
+            except WriterLost:
+                pass  # no writer process here (it cannot start): write from a thread instead
+            else:
+                self._loop = loop
+                return writer
+        return Writer(db, self._on_commit, sync_interval=sync_interval, max_db_bytes=max_db_bytes)
 
     # -- loading ----------------------------------------------------------------------------------
 
