@@ -24,6 +24,7 @@ from pynatsd.jetstream.store import (
     StoreError,
     StoreMsg,
     StreamStore,
+    WriterHost,
     list_streams,
     streams_dir,
 )
@@ -628,8 +629,10 @@ def test_file_layout_and_delete(tmp_path: Path) -> None:
         FileStore.open(root, "../x")
 
 
-async def test_file_disk_full_is_a_store_error(tmp_path: Path) -> None:
-    store = FileStore.open(tmp_path, "S", max_db_bytes=256 * 1024)
+@pytest.mark.parametrize("hosted", [False, True], ids=["thread", "writer-process"])
+async def test_file_disk_full_is_a_store_error(tmp_path: Path, hosted: bool) -> None:
+    host = WriterHost() if hosted else None
+    store = FileStore.open(tmp_path, "S", max_db_bytes=256 * 1024, host=host)
     store.store_msg("a", b"", b"first")
     await store.flush()
 
@@ -652,3 +655,5 @@ async def test_file_disk_full_is_a_store_error(tmp_path: Path) -> None:
     assert 1 <= st.last_seq < durable
     assert again.load(st.last_seq) is not None
     again.close()
+    if host is not None:
+        host.close()

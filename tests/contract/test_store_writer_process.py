@@ -81,25 +81,6 @@ async def test_sync_blocks_until_durable(tmp_path: Path, host: WriterHost) -> No
     assert FileStore.open(tmp_path, "S").state().msgs == 1
 
 
-async def test_disk_full_is_a_store_error(tmp_path: Path, host: WriterHost) -> None:
-    store = FileStore.open(tmp_path, "S", max_db_bytes=256 * 1024, host=host)
-    store.store_msg("a", b"", b"first")
-    await store.flush()
-
-    async def fill_disk() -> None:
-        for _ in range(100):
-            store.store_msg("a", b"", b"x" * 16384)
-            await asyncio.wait_for(store.flush(), 5)
-
-    with pytest.raises(StoreError):
-        await fill_disk()
-    with pytest.raises(StoreError):
-        store.store_msg("a", b"", b"more")
-    assert store.load(1) is not None
-    store.close()
-    assert FileStore.open(tmp_path, "S").load(1) is not None
-
-
 async def test_a_dead_writer_process_fails_writes_not_the_caller(tmp_path: Path, host: WriterHost) -> None:
     store = FileStore.open(tmp_path, "S", host=host)
     store.store_msg("a", b"", b"kept")
