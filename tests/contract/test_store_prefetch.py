@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pynatsd.jetstream.store import FileStore, MemoryStore, StreamStore
+from pynatsd.jetstream.store._readahead import read_many
 
 
 @pytest.fixture(params=["memory", "file"])
@@ -68,3 +69,29 @@ def test_prefetch_then_truncate_reuses_sequences(store: StreamStore) -> None:
     sm = store.load_next(">", 1)
     assert sm is not None
     assert (sm.seq, sm.msg) == (100, b"after0")
+
+
+def test_read_ahead_verifies_and_returns_every_row(tmp_path: Path) -> None:
+    s = FileStore.open(tmp_path, "S")
+    try:
+        fill(s, 10)
+        s.store_msg("h", b"NATS/1.0\r\nX: 1\r\n\r\n", b"with header", ttl_ns=-1)
+        s.store_msg("t", b"", b"with ttl", ttl_ns=5_000_000_000)
+        s.sync()
+        got = read_many(s._reader, list(range(1, 13)), s._index.msgs)
+        assert list(got.values()) == [s.load(seq) for seq in range(1, 13)]
+        assert read_many(s._reader, [2, 5, 6], s._index.msgs) == {seq: s.load(seq) for seq in (2, 5, 6)}
+    finally:
+        s.close()
+
+
+def test_load_next_many_is_load_next_repeated(store: StreamStore) -> None:
+    fill(store, 30)
+    for seq in (4, 5, 17):
+        store.remove(seq)
+    for flt in (">", "a", "b"):
+        expected = drain(store, flt, 3)
+        store.prefetch(flt, 3, 10)
+        got = store.load_next_many(flt, 3, 10)
+        assert [(sm.seq, sm.msg) for sm in got] == expected[:10]
+        assert store.load_next_many(flt, 3, 100) == [store.load(seq) for seq, _ in expected]

@@ -134,3 +134,74 @@ class SublistMachine(RuleBasedStateMachine):
 
 SublistMachine.TestCase.settings = settings(max_examples=120, stateful_step_count=40, deadline=None)
 test_sublist_against_naive_matcher = SublistMachine.TestCase
+
+
+# Ack subjects ($JS.ACK.<stream>.<consumer>.<numbers>) are cached by shape; subscriptions that can
+# match them, some with literal tokens past the fourth, check that the shape cache stays exact.
+_ACK_SUB_TOKENS = [[b"$JS", b"*", b">", b"x"], [b"ACK", b"*", b">"], [b"s", b"*", b">"], [b"c", b"*", b">"]]
+# Mostly five tokens or more, with few deep literals: the shape cache is used only without them.
+_DEEP_TOKENS = [b"1", b"*", b"*", b"*", b">"]
+ack_sub_subjects = (
+    st.sampled_from([1, 2, 4, 5, 5, 6, 6, 7])
+    .flatmap(
+        lambda n: st.tuples(
+            *[st.sampled_from(_ACK_SUB_TOKENS[i] if i < 4 else _DEEP_TOKENS) for i in range(n)]
+        )
+    )
+    .map(list)
+    .filter(_valid_sub)
+    .map(b".".join)
+)
+ack_pub_subjects = st.tuples(
+    st.sampled_from([b"s", b"t"]),
+    st.sampled_from([b"c", b"d"]),
+    st.lists(st.sampled_from([b"1", b"2", b""]), min_size=0, max_size=6),
+).map(lambda t: b".".join([b"$JS", b"ACK", t[0], t[1], *t[2]]))
+# Every shape, each twice with different numbers: a result cached for one must fit the other.
+_ACK_PUBS = [
+    b"$JS.ACK.%b.%b%b" % (stream, consumer, b"".join(b".%d" % ((i + k) % 3) for i in range(n)))
+    for stream in (b"s", b"t")
+    for consumer in (b"c", b"d")
+    for n in range(7)
+    for k in (0, 1)
+]
+
+
+class AckSublistMachine(RuleBasedStateMachine):
+    subs = Bundle("subs")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cached = Sublist()
+        self.live: list[Subscription] = []
+
+    @rule(target=subs, subject=ack_sub_subjects, queue=queues)
+    def insert(self, subject: bytes, queue: bytes) -> Subscription:
+        s = Subscription(None, subject, queue, b"%d" % len(self.live))
+        self.cached.insert(s)
+        self.live.append(s)
+        return s
+
+    @rule(s=consumes(subs))
+    def remove(self, s: Subscription) -> None:
+        assert self.cached.remove(s)
+        self.live.remove(s)
+
+    @rule(subject=ack_pub_subjects)
+    def match(self, subject: bytes) -> None:
+        assert normalize(self.cached.match(subject)) == naive(self.live, subject)
+
+    @rule()
+    def match_all_shapes(self) -> None:
+        for subject in _ACK_PUBS:
+            assert normalize(self.cached.match(subject)) == naive(self.live, subject), subject
+
+    @invariant()
+    def deep_count(self) -> None:
+        deep = [s for s in self.live if any(t not in (b"*", b">") for t in s.subject.split(b".")[4:])]
+        capable = [s for s in deep if s.subject.split(b".")[0] in (b"$JS", b"*")]
+        assert self.cached.ack_deep == len([s for s in capable if s.subject.split(b".")[1] in (b"ACK", b"*")])
+
+
+AckSublistMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+test_ack_subjects_against_naive_matcher = AckSublistMachine.TestCase

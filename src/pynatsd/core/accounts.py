@@ -10,6 +10,7 @@ from pynatsd.core.sublist import Sublist
 
 if TYPE_CHECKING:
     from pynatsd.core.client import ClientConnection
+    from pynatsd.core.imports import ResponseRoute
 
 __all__ = ["GLOBAL_ACCOUNT", "SYSTEM_ACCOUNT", "Account"]
 
@@ -25,6 +26,7 @@ class Account:
         "max_payload",
         "max_subscriptions",
         "name",
+        "response_routes",
         "sublist",
     )
 
@@ -38,6 +40,8 @@ class Account:
         self.max_connections = 0
         self.max_subscriptions = 0
         self.max_payload = 0
+        # For an account exporting services: where responses to its rewritten reply subjects go.
+        self.response_routes: Mapping[bytes, ResponseRoute] | None = None
 
     def set_limits(self, block: Mapping[str, Any]) -> None:
         self.max_connections = int(block.get("max_connections", block.get("max_conn", 0)) or 0)

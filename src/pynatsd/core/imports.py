@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pynatsd.core.accounts import Account
     from pynatsd.core.subscription import Subscription
 
-__all__ = ["ImportError_", "configure_imports", "map_subject"]
+__all__ = ["ImportError_", "ResponseRoute", "configure_imports", "map_subject", "track_down"]
 
 RESPONSE_THRESHOLD: Final = 120.0
 _ALPHABET: Final = string.ascii_letters + string.digits
@@ -51,11 +51,25 @@ class Export(NamedTuple):
         return self.accounts is None or account in self.accounts
 
 
-class _Response(NamedTuple):
+class ResponseRoute(NamedTuple):
+    """Where the responses to one rewritten reply subject go: the requester's account and reply."""
+
     account: Account
     reply: bytes
     singleton: bool
     expires: float
+
+
+def track_down(account: Account, reply: bytes) -> tuple[Account, bytes]:
+    """The account and subject whose interest stands behind `reply`: a request that came through
+    service imports is followed back to its requester (nats-server's trackDownAccountAndInterest)."""
+    while reply.startswith(b"_R_."):
+        routes = account.response_routes
+        route = routes.get(reply) if routes is not None else None
+        if route is None:
+            break
+        account, reply = route.account, route.reply
+    return account, reply
 
 
 def _token(n: int = 6) -> str:
@@ -116,7 +130,7 @@ class _Wiring:
     """The state of one server's imports: response routes per exporting account."""
 
     def __init__(self) -> None:
-        self.responses: dict[bytes, _Response] = {}
+        self.responses: dict[bytes, ResponseRoute] = {}
         self.response_prefix: dict[str, bytes] = {}
 
     def stream_import(self, exporter: Account, importer: Account, subject: str, to: str, prefix: str) -> None:
@@ -150,7 +164,7 @@ class _Wiring:
             if reply:
                 routed = prefix + _token(8).encode()
                 single = export.response_type == "singleton"
-                self.responses[routed] = _Response(
+                self.responses[routed] = ResponseRoute(
                     importer, reply, single, time.monotonic() + export.threshold
                 )
             requester = current_source()
@@ -166,6 +180,7 @@ class _Wiring:
         prefix = self.response_prefix.get(exporter.name)
         if prefix is None:
             prefix = self.response_prefix[exporter.name] = f"_R_.{_token()}.".encode()
+            exporter.response_routes = self.responses
             subscribe_internal(exporter, prefix + b">", self._respond)
         return prefix
 

@@ -10,6 +10,12 @@
 # for a wildcard one, the entries it matches. Results are immutable tuples, so a caller may hold one
 # while the sublist changes.
 #
+# JetStream ack subjects ($JS.ACK.<stream>.<consumer>.<numbers...>) are unique per delivery, so
+# they are cached by shape instead: their first four tokens and token count. That is exact while no
+# subscription able to match an ack subject has a literal token from the fifth on (`ack_deep`
+# counts those; while there is one, ack subjects are walked), because the walk past the fourth
+# level then follows only `*` and `>` nodes. Any change to such subscriptions drops that cache.
+#
 # Invariants: a subscription object is inserted at most once; remove() of an absent subscription is
 # a no-op returning False.
 from __future__ import annotations
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["EMPTY_RESULT", "Sublist", "SublistResult"]
 
 CACHE_MAX: Final = 1024
+_ACK: Final = b"$JS.ACK."
 # (plain subscribers, queue groups)
 SublistResult = tuple[tuple["Subscription", ...], tuple[tuple["Subscription", ...], ...]]
 # Test a result for emptiness, never for identity with EMPTY_RESULT: the compiled build passes
@@ -46,11 +53,24 @@ class _Node:
 
 
 class Sublist:
-    __slots__ = ("_cache", "_root", "cache_enabled", "count", "hits", "inserts", "matches", "removes")
+    __slots__ = (
+        "_ack_cache",
+        "_cache",
+        "_root",
+        "ack_deep",
+        "cache_enabled",
+        "count",
+        "hits",
+        "inserts",
+        "matches",
+        "removes",
+    )
 
     def __init__(self, *, cache: bool = True) -> None:
         self._root = _Node()
         self._cache: dict[bytes, SublistResult] = {}
+        self._ack_cache: dict[tuple[bytes, bytes, int], SublistResult] = {}
+        self.ack_deep = 0
         self.cache_enabled = cache
         self.count = 0
         self.inserts = 0
@@ -83,6 +103,10 @@ class Sublist:
         self.count += 1
         self.inserts += 1
         self._invalidate(sub.subject)
+        if _ack_capable(sub.subject):
+            self._ack_cache.clear()
+            if _ack_deep(sub.subject):
+                self.ack_deep += 1
 
     def remove(self, sub: Subscription) -> bool:
         path: list[tuple[_Node, bytes]] = []
@@ -114,6 +138,10 @@ class Sublist:
         self.count -= 1
         self.removes += 1
         self._invalidate(sub.subject)
+        if _ack_capable(sub.subject):
+            self._ack_cache.clear()
+            if _ack_deep(sub.subject):
+                self.ack_deep -= 1
         return True
 
     def _prune(self, path: list[tuple[_Node, bytes]], node: _Node) -> None:
@@ -147,14 +175,32 @@ class Sublist:
         if res is not None:
             self.hits += 1
             return res
+        if subject.startswith(_ACK) and self.cache_enabled:
+            return self._match_ack(subject)
         res = self._walk(subject)
-        # Ack subjects are unique per delivery: caching them would only evict reusable entries.
-        if self.cache_enabled and not subject.startswith(b"$JS.ACK."):
+        if self.cache_enabled:
             cache = self._cache
             if len(cache) >= CACHE_MAX:
                 for key in list(cache)[: CACHE_MAX // 2]:
                     del cache[key]
             cache[subject] = res
+        return res
+
+    def _match_ack(self, subject: bytes) -> SublistResult:
+        """match() for an ack subject: cached by shape (see the module comment), never in the
+        per-subject cache, where entries unique per delivery would only evict reusable ones."""
+        toks = subject.split(b".")
+        n = len(toks)
+        if n < 5 or self.ack_deep or b"" in toks:
+            return self._walk_tokens(toks)
+        key = (toks[2], toks[3], n)
+        cache = self._ack_cache
+        res = cache.get(key)
+        if res is None:
+            res = self._walk_tokens(toks)
+            if len(cache) >= CACHE_MAX:
+                cache.clear()
+            cache[key] = res
         return res
 
     def match_once(self, subject: bytes) -> SublistResult:
@@ -169,9 +215,11 @@ class Sublist:
         return self._walk(subject)
 
     def _walk(self, subject: bytes) -> SublistResult:
+        return self._walk_tokens(subject.split(b"."))
+
+    def _walk_tokens(self, toks: list[bytes]) -> SublistResult:
         psubs: list[Subscription] = []
         qsubs: dict[bytes, list[Subscription]] = {}
-        toks = subject.split(b".")
         if b"" not in toks:  # a subject with an empty token matches nothing
             _collect(self._root, toks, 0, psubs, qsubs)
         if qsubs:
@@ -208,6 +256,21 @@ class Sublist:
             total += n
             biggest = max(biggest, n)
         return len(self._cache), total, biggest
+
+
+def _ack_capable(subject: bytes) -> bool:
+    """Can this subscription subject match some ack subject?"""
+    toks = subject.split(b".", 2)
+    if toks[0] == b">":
+        return True
+    if toks[0] not in (b"$JS", b"*") or len(toks) < 2:
+        return False
+    return toks[1] in (b"ACK", b"*", b">")
+
+
+def _ack_deep(subject: bytes) -> bool:
+    """Does this ack-capable subject have a literal token from the fifth on?"""
+    return any(tok not in (b"*", b">") for tok in subject.split(b".")[4:])
 
 
 def _collect(

@@ -20,6 +20,8 @@
 # - Info follows nats-server: a new consumer's delivered and ack-floor stream sequences sit just
 #   before where its deliver policy starts; after a purge they catch up with the stream's first
 #   sequence (consumer_ack.sync_first).
+# - A pull consumer's pass first hands out what it can in runs (consumer_batch.py: same result, the
+#   work shared across messages) and leaves the rest to the message-at-a-time loop below.
 # - Split out: acks and redelivery (consumer_ack.py), pull requests (consumer_requests.py, with the
 #   request parsing and framing in consumer_pull.py), push delivery (consumer_push.py) and the
 #   stream's registry (consumer_admin.py). This module holds the state they share.
@@ -31,7 +33,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 from pynatsd.core.internal import subscribe_internal, unsubscribe_internal
-from pynatsd.jetstream import consumer_ack, consumer_requests
+from pynatsd.jetstream import consumer_ack, consumer_batch, consumer_requests
 from pynatsd.jetstream.advisories import consumer_event, consumer_pause
 from pynatsd.jetstream.consumer_pull import (
     PullRequest,
@@ -129,6 +131,9 @@ class Consumer:
         replay = cfg.replay_policy == "original"
         rate = cfg.rate_limit_bps if cfg.deliver_subject else 0
         self.pacer = Pacer(replay, rate) if replay or rate else None
+        self.batchable = consumer_batch.batchable(
+            cfg, self.ack_none, self.pacer is not None, len(self.filters)
+        )
         self.waiting.limit = cfg.max_waiting
         ap = "none" if self.ack_none else cfg.ack_policy
         self.cs.ack_policy = ap  # type: ignore[assignment]
@@ -270,6 +275,8 @@ class Consumer:
         consumer_ack.sync_first(self)
         self._read_ahead()
         budget = _BUDGET
+        if self.batchable and not self.rdq and not self.lps:
+            budget -= consumer_batch.deliver_run(self, budget)
         while budget > 0 and not self.closed:
             req: PullRequest | None = None
             if self.push is not None:

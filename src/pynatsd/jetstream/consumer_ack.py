@@ -24,6 +24,7 @@ from pynatsd.jetstream.advisories import consumer_event
 from pynatsd.jetstream.errors import JSError, js_error
 from pynatsd.jetstream.store import StoreError
 from pynatsd.jetstream.store.base import ConsumerState, SequencePair
+from pynatsd.jetstream.types_consumer import NakDelay
 
 if TYPE_CHECKING:
     from pynatsd.jetstream.consumer import Consumer
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["check_pending", "forget", "process", "reset", "retention_ack", "settle_floor"]
 
 _ACK: Final = (b"", b"+ACK", b"+OK")
-
-
-class _Delay(msgspec.Struct, forbid_unknown_fields=False):
-    delay: int = 0
 
 
 def _tokens(subject: bytes) -> tuple[int, int, int] | None:
@@ -59,6 +56,9 @@ def process(c: Consumer, subject: bytes, reply: bytes, body: bytes) -> None:
     if parsed is None:
         return
     dc, sseq, cseq = parsed
+    if body == b"+ACK" and not reply:
+        ack(c, sseq, cseq)
+        return
     body = body.strip()
     skip_reply = False
     if body in _ACK:
@@ -103,14 +103,15 @@ def _reply_when_durable(c: Consumer, reply: bytes) -> None:
 def ack(c: Consumer, sseq: int, cseq: int) -> None:
     if c.ack_none:
         return
-    pending = c.cs.live.pending
+    cs = c.cs
+    pending = cs.live.pending
     if sseq not in pending:
         _late_ack(c, sseq)
         return
-    done = sorted(s for s in pending if s <= sseq) if c.config.ack_policy == "all" else [sseq]
-    stalled = c.stalled()
+    done = sorted(s for s in pending if s <= sseq) if c.config.ack_policy == "all" else (sseq,)
+    stalled = c.maxp and len(pending) >= c.maxp
     try:
-        c.cs.update_acks(cseq, sseq)
+        cs.update_acks(cseq, sseq)
     except StoreError:
         return
     c.acked_active = time.time_ns()
@@ -157,7 +158,7 @@ def _nak_delay(arg: bytes) -> int:
         return 0
     if arg.startswith(b"{"):
         try:
-            return msgspec.json.decode(arg, type=_Delay).delay
+            return msgspec.json.decode(arg, type=NakDelay).delay
         except (msgspec.DecodeError, msgspec.ValidationError):
             return 0
     from pynatsd.jetstream.stream import _parse_duration

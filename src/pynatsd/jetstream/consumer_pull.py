@@ -62,6 +62,7 @@ class PullRequest:
     """One waiting pull request: what is left of its batch and byte budget, and its deadlines."""
 
     __slots__ = (
+        "acc",
         "batch",
         "bytes_left",
         "delivered",
@@ -69,6 +70,7 @@ class PullRequest:
         "group",
         "hb",
         "hb_at",
+        "interest",
         "max_bytes",
         "min_ack_pending",
         "min_pending",
@@ -96,6 +98,10 @@ class PullRequest:
         self.pin_id = body.id
         self.priority = body.priority
         self.delivered = 0
+        # Where the requester's interest lives when the request came through a service import (its
+        # reply is then a response subject of the export), else None: `reply` in the consumer's account.
+        self.acc: Account | None = None
+        self.interest = reply
         # Who `reply` reached when the request was last chosen to be served (see next_request).
         self.target: SublistResult = EMPTY_RESULT
 

@@ -3,6 +3,10 @@
 # requester went away are dropped; priority groups), and ending requests: batch or byte budget used,
 # expired (408), nothing left for a no_wait request (404), message too big for the budget (409).
 #
+# A request that came through a service import has a reply subject of the export's account; whether
+# its requester is still there is asked of the importing account, and when it is gone the request
+# ends with `408 Interest Expired`, as in nats-server.
+#
 # Priority groups (ADR-42): with the overflow policy a request with min_pending / min_ack_pending
 # is served only while the consumer is that far behind. With pinned_client the first request of a
 # group served gets a pin id, sent with each message as Nats-Pin-Id; only requests carrying that id
@@ -14,23 +18,27 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from pynatsd.core.imports import track_down
 from pynatsd.core.internal import publish_internal
 from pynatsd.jetstream.advisories import Nuid
 from pynatsd.jetstream.consumer_pull import PullRequest, RequestError, has_interest, parse_request, status
 from pynatsd.monitor.endpoints import go_duration
 
 if TYPE_CHECKING:
+    from pynatsd.core.sublist import SublistResult
     from pynatsd.jetstream.consumer import Consumer
     from pynatsd.jetstream.store import StoreMsg
     from pynatsd.jetstream.types_consumer import ConsumerConfig
 
 __all__ = [
+    "drop_gone",
     "expire_requests",
     "fits",
     "next_request",
     "no_more",
     "process_request",
     "req_status",
+    "requester_there",
     "send_status",
 ]
 
@@ -78,6 +86,9 @@ def process_request(c: Consumer, reply: bytes, body: bytes) -> None:
     if req.no_wait and not req.expires_at and not available(c):
         send_status(c, reply, 404, "No Messages")
         return
+    acc, interest = track_down(c.account, reply)
+    if interest != reply:
+        req.acc, req.interest = acc, interest
     c.waiting.add(req, prioritized=cfg.priority_policy == "prioritized")
     c.arm_pull_timer(req.next_deadline())
     c.kick()
@@ -96,8 +107,8 @@ def next_request(c: Consumer) -> PullRequest | None:
         if req is None:
             return None
         target = c.account.sublist.match(req.reply)
-        if not target[0] and not target[1]:
-            c.waiting.remove(req)
+        if not requester_there(req, target):
+            drop_gone(c, req)
             continue
         req.target = target
         if not _priority_ok(c, req):
@@ -105,6 +116,20 @@ def next_request(c: Consumer) -> PullRequest | None:
             continue
         return req
     return None
+
+
+def requester_there(req: PullRequest, target: SublistResult) -> bool:
+    """Is anyone still waiting for the answers to `req` (`target`: who its reply reaches)?"""
+    if req.acc is None:
+        return bool(target[0] or target[1])
+    return req.acc.sublist.has_interest(req.interest)
+
+
+def drop_gone(c: Consumer, req: PullRequest) -> None:
+    """Forget a request whose requester went away."""
+    c.waiting.remove(req)
+    if req.acc is not None:
+        req_status(c, req, 408, "Interest Expired")
 
 
 def _priority_ok(c: Consumer, req: PullRequest) -> bool:

@@ -54,6 +54,7 @@ __all__ = [
     "ConsumersRequest",
     "CreateConsumerRequest",
     "DeliverPolicy",
+    "NakDelay",
     "PriorityGroupState",
     "PriorityPolicy",
     "ReplayPolicy",
@@ -99,6 +100,12 @@ ACK: Final = _exact(_same("none", "all", "explicit", "flow_control"))
 REPLAY: Final = _exact(_same("instant", "original"))
 PRIORITY: Final = _exact(_same("none", "overflow", "pinned_client", "prioritized"), "unknown priority policy")
 ACTION: Final = _exact(_same("", "create", "update"), "unknown consumer action")
+
+
+class NakDelay(msgspec.Struct, forbid_unknown_fields=False):
+    """The JSON form of a -NAK's argument: `{"delay": ns}`."""
+
+    delay: int = 0
 
 
 class ConsumerConfig(GoStruct):

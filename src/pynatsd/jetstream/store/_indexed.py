@@ -213,6 +213,19 @@ class IndexedStore(Generic[E]):
         seq = self._index.next_seq(self._index.filter(subject_filter), start_seq)
         return self._read(seq) if seq else None
 
+    def load_next_many(self, subject_filter: str, start_seq: int, limit: int) -> list[StoreMsg]:
+        index = self._index
+        read = self._read
+        out: list[StoreMsg] = []
+        for seq in index.next_seqs(index.filter(subject_filter), start_seq, limit):
+            try:
+                out.append(read(seq))
+            except StoreError:
+                if out:
+                    break  # the messages before it go out; load_next reports it on its turn
+                raise
+        return out
+
     def _read(self, seq: int) -> StoreMsg:
         sm = self._ahead.pop(seq, None)
         return sm if sm is not None else self._fetch(seq)

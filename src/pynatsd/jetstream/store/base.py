@@ -233,6 +233,12 @@ class StreamStore(Protocol):
         """The first message with sequence >= `start_seq` whose subject matches the filter."""
         ...
 
+    def load_next_many(self, subject_filter: str, start_seq: int, limit: int) -> list[StoreMsg]:
+        """What `load_next` returns called up to `limit` times, each from just after the previous
+        message, in one call. A message that fails to load ends the list early (it is raised only
+        when it would be the first)."""
+        ...
+
     def prefetch(self, subject_filter: str, start_seq: int, limit: int) -> None:
         """A hint that `load_next` is about to be called for up to `limit` messages from
         `start_seq`: a back-end may read them in one go. Results are unaffected."""

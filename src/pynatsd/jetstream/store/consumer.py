@@ -11,6 +11,9 @@
 # - The encoding is little-endian fixed-width integers: a header (version, the two sequence pairs,
 #   the entry counts), then pending as (stream seq, consumer seq, ts) triples, then redelivered as
 #   (stream seq, count) pairs. The file store adds a checksum around it.
+# - The file store encodes the state at every group commit, and pending holds every unacked
+#   delivery, so once encoded the store keeps each pending entry's triple ready (`_packed`, updated
+#   with pending) and an encoding only joins them.
 from __future__ import annotations
 
 import struct
@@ -22,25 +25,22 @@ from .base import AckPolicy, ConsumerState, Pending, SequencePair, StoreCorrupt,
 __all__ = ["ConsumerStateStore", "decode_state", "encode_state"]
 
 _HEAD: Final = struct.Struct("<BQQQQII")
+_TRIPLE: Final = struct.Struct("<qqq").pack
 _VERSION: Final = 1
 # Builds a NamedTuple without its Python-level __new__: these run for every delivery and ack.
 _new: Final = tuple.__new__
 
 
-def encode_state(state: ConsumerState) -> bytes:
-    """Serialise a consumer state."""
+def encode_state(state: ConsumerState, packed: bytes | None = None) -> bytes:
+    """Serialise a consumer state; `packed` is its pending triples if already at hand."""
     pending = state.pending
     redelivered = state.redelivered
     head = _HEAD.pack(_VERSION, *state.delivered, *state.ack_floor, len(pending), len(redelivered))
-    flat_p = [v for sseq, p in pending.items() for v in (sseq, p.consumer_seq, p.ts)]
+    if packed is None:
+        flat_p = [v for sseq, p in pending.items() for v in (sseq, p.consumer_seq, p.ts)]
+        packed = struct.pack(f"<{len(flat_p)}q", *flat_p)
     flat_r = [v for item in redelivered.items() for v in item]
-    return b"".join(
-        (
-            head,
-            struct.pack(f"<{len(flat_p)}q", *flat_p),
-            struct.pack(f"<{len(flat_r)}Q", *flat_r),
-        )
-    )
+    return b"".join((head, packed, struct.pack(f"<{len(flat_r)}Q", *flat_r)))
 
 
 def decode_state(data: bytes) -> ConsumerState:
@@ -80,6 +80,7 @@ class ConsumerStateStore:
         self._config = config
         self.ack_policy: AckPolicy = "explicit"
         self.max_deliver = -1
+        self._packed: dict[int, bytes] | None = None
 
     @property
     def name(self) -> str:
@@ -112,9 +113,15 @@ class ConsumerStateStore:
         p = self._state.pending.get(sseq)
         if p is not None:
             self._state.pending[sseq] = Pending(p.consumer_seq, ts)
+            if self._packed is not None:
+                self._packed[sseq] = _TRIPLE(sseq, p.consumer_seq, ts)
 
     def encoded_state(self) -> bytes:
-        return encode_state(self._state)
+        st = self._state
+        packed = self._packed
+        if packed is None:
+            packed = self._packed = {s: _TRIPLE(s, p.consumer_seq, p.ts) for s, p in st.pending.items()}
+        return encode_state(st, b"".join(packed.values()))
 
     def update(self, state: ConsumerState) -> None:
         if state.ack_floor.consumer > state.delivered.consumer:
@@ -125,6 +132,7 @@ class ConsumerStateStore:
             if seq <= state.ack_floor.stream or seq > state.delivered.stream:
                 raise StoreError(f"bad pending entry, sequence [{seq}] out of range")
         self._state = state.copy()
+        self._packed = None
         self._on_change(self, False)
 
     def update_delivered(self, dseq: int, sseq: int, dc: int, ts: int) -> None:
@@ -135,19 +143,45 @@ class ConsumerStateStore:
         if dseq <= st.ack_floor.consumer:
             return
         delivered = st.delivered
+        packed = self._packed
         if sseq <= delivered.stream:
             p = st.pending.get(sseq)
             if p is not None:
                 st.pending[sseq] = _new(Pending, (p.consumer_seq, ts))
+                if packed is not None:
+                    packed[sseq] = _TRIPLE(sseq, p.consumer_seq, ts)
         else:
             st.pending[sseq] = _new(Pending, (dseq, ts))
+            if packed is not None:
+                packed[sseq] = _TRIPLE(sseq, dseq, ts)
         if dseq > delivered.consumer or sseq > delivered.stream:
             st.delivered = _new(SequencePair, (max(dseq, delivered.consumer), max(sseq, delivered.stream)))
         if dc > 1:
             if 0 < self.max_deliver < dc:
                 st.pending.pop(sseq, None)
+                if packed is not None:
+                    packed.pop(sseq, None)
             if st.redelivered.get(sseq, 0) < dc - 1:
                 st.redelivered[sseq] = dc - 1
+        self._on_change(self, False)
+
+    def update_delivered_run(self, dseq: int, seqs: list[int], ts: int) -> None:
+        """update_delivered(dseq + i, seqs[i], 1, ts) for each first delivery of `seqs` (ascending),
+        reported as one change."""
+        st = self._state
+        if self.ack_policy == "none" or dseq <= st.ack_floor.consumer or seqs[0] <= st.delivered.stream:
+            for i, sseq in enumerate(seqs):
+                self.update_delivered(dseq + i, sseq, 1, ts)
+            return
+        pending = st.pending
+        packed = self._packed
+        for sseq in seqs:
+            pending[sseq] = _new(Pending, (dseq, ts))
+            if packed is not None:
+                packed[sseq] = _TRIPLE(sseq, dseq, ts)
+            dseq += 1
+        delivered = st.delivered
+        st.delivered = _new(SequencePair, (max(dseq - 1, delivered.consumer), seqs[-1]))
         self._on_change(self, False)
 
     def _delivered_no_ack(self, st: ConsumerState, dseq: int, sseq: int, dc: int) -> None:
@@ -172,13 +206,18 @@ class ConsumerStateStore:
         if sseq not in st.pending:
             st.redelivered.pop(sseq, None)
             raise StoreError(f"stream sequence {sseq} is not pending")
+        packed = self._packed
         if self.ack_policy == "all":
             st.ack_floor = SequencePair(dseq, sseq)
             for seq in [s for s in st.pending if s <= sseq]:
                 del st.pending[seq]
                 st.redelivered.pop(seq, None)
+                if packed is not None:
+                    del packed[seq]
         else:
             self._ack_explicit(st, dseq, sseq)
+            if packed is not None:
+                del packed[sseq]
         self._on_change(self, False)
 
     @staticmethod
@@ -192,7 +231,8 @@ class ConsumerStateStore:
         elif dseq == st.ack_floor.consumer + 1:
             floor = (dseq, sseq)
             if st.delivered.consumer > dseq:
-                nxt = ConsumerStateStore._next_pending(st, sseq)
+                # acks in delivery order, the usual case, find the next pending entry at once
+                nxt = sseq + 1 if sseq + 1 in pending else ConsumerStateStore._next_pending(st, sseq)
                 if nxt and pending[nxt].consumer_seq > 0:
                     floor = (pending[nxt].consumer_seq - 1, nxt - 1)
             st.ack_floor = _new(SequencePair, floor)
@@ -202,7 +242,7 @@ class ConsumerStateStore:
     @staticmethod
     def _next_pending(st: ConsumerState, sseq: int) -> int:
         pending = st.pending
-        if sseq + 1 in pending:  # acks in delivery order: the usual case
+        if sseq + 1 in pending:
             return sseq + 1
         if st.delivered.stream - sseq <= len(pending):
             return next((s for s in range(sseq + 2, st.delivered.stream + 1) if s in pending), 0)

@@ -314,7 +314,7 @@ class FileStore(IndexedStore[MsgMeta]):
                 break
             if seq not in cache:
                 seqs.append(seq)
-        self._ahead = read_many(self._reader, seqs)
+        self._ahead = read_many(self._reader, seqs, msgs)
 
     def _persist_remove(self, seq: int, erase: bool) -> None:
         self._ops.append((OP_ERASE if erase else OP_DEL, seq))
