@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--pubs", type=int, default=1, help="publisher (requester) processes")
     ap.add_argument("--subs", type=int, default=0, help="subscriber/responder/fetcher processes")
-    ap.add_argument("--inflight", type=int, default=0, help="outstanding requests (reqrep 64, js 256)")
+    ap.add_argument("--inflight", type=int, default=0, help="outstanding requests (reqrep 64, js 1000)")
     ap.add_argument("--batch", type=int, default=500, help="js-fetch pull batch size")
     ap.add_argument("--storage", choices=("file", "memory"), default="file", help="JetStream storage")
     ap.add_argument("--conns", type=int, default=2000, help="connections for the conns scenario")
