@@ -657,3 +657,22 @@ async def test_file_disk_full_is_a_store_error(tmp_path: Path, hosted: bool) -> 
     again.close()
     if host is not None:
         host.close()
+
+
+def test_file_sequences_beyond_the_limit_are_refused(tmp_path: Path) -> None:
+    store = FileStore.open(tmp_path, "S")
+    store.store_msg("a", b"", b"x")
+    with pytest.raises(StoreError):
+        store.compact(2**64 - 1)
+    with pytest.raises(StoreError):
+        store.store_raw_msg("a", b"", b"y", 2**63, 0)
+    store.compact(2**63 - 1)
+    assert store.store_msg("a", b"", b"last")[0] == 2**63 - 1
+    with pytest.raises(StoreError):
+        store.store_msg("a", b"", b"z")
+    store.sync()
+    store.close()
+    again = FileStore.open(tmp_path, "S")
+    assert (again.state().first_seq, again.state().last_seq) == (2**63 - 1, 2**63 - 1)
+    assert again.load(2**63 - 1) == StoreMsg("a", b"", b"last", 2**63 - 1, again.load(2**63 - 1).ts)  # type: ignore[union-attr]
+    again.close()

@@ -33,7 +33,7 @@ TABLE_KNOWN = {
     "MIR4": "a mirror of a missing stream shows no error yet in its CREATE reply (sourcing.py)",
     "M1": "a mirror that has copied nothing yet shows active -1 (sourcing.py)",
     "SYS": "a stream does not capture its own creation advisory in the CREATE reply (advisories.py)",
-    "BIG": "first_seq 2^64-1 does not fit the SQLite store, whose writer then stops (store)",
+    "BIG": "first_seq 2^64-1 is beyond the SQLite store's signed 64-bit keys: refused (store)",
 }
 TABLE_LIST_KNOWN = "mirror/source `active` and the BIG stream, as above"
 
@@ -44,6 +44,7 @@ async def test_stream_config_table(tmp_path: Path) -> None:
     pair = await asyncio.to_thread(start_servers, tmp_path)
     try:
         async with differ(pair) as d:
+            d.known_streams = TABLE_KNOWN
             for case in CASES:
                 await d.req(case.subject, case.body, known=TABLE_KNOWN.get(case.stream, ""))
             await d.req(f"{API}.STREAM.LIST", known=TABLE_LIST_KNOWN)

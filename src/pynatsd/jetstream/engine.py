@@ -243,7 +243,11 @@ class JSAccount:
         else:
             store = self.js.open_file_store(self.dir, cfg.name)
         if cfg.first_seq > 1:
-            store.compact(cfg.first_seq)
+            try:
+                store.compact(cfg.first_seq)
+            except StoreError:
+                store.delete()
+                raise
         store.save_meta(_encode_meta(created, cfg))
         stream = Stream(self, cfg, store, created)
         self.streams[cfg.name] = stream

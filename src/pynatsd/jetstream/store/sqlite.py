@@ -71,6 +71,8 @@ DB_NAME: Final = "stream.db"
 _EAGER_OPS: Final = 8192
 _MARKS: Final = struct.Struct("<qqqqq")
 _AHEAD_BYTES: Final = 4 << 20
+# SQLite keys are signed 64-bit: the highest sequence a file store can hold (nats-server's is 2^64-1).
+MAX_SEQ: Final = (1 << 63) - 1
 
 
 def streams_dir(store_dir: str | os.PathLike[str], account: str) -> Path:
@@ -262,6 +264,8 @@ class FileStore(IndexedStore[MsgMeta]):
             self._check_writable()
         index = self._index
         seq = index.last_seq + 1
+        if seq > MAX_SEQ:
+            _check_seq(seq)
         ts = self._clock()
         if ts < index.last_ts:
             ts = index.last_ts
@@ -278,6 +282,18 @@ class FileStore(IndexedStore[MsgMeta]):
             self._submit()
         index.add(seq, (subject, size, ts), size, ttl_ns)
         return seq, ts
+
+    def store_raw_msg(self, subject: str, hdr: bytes, msg: bytes, seq: int, ts: int, ttl_ns: int = 0) -> None:
+        _check_seq(seq)
+        super().store_raw_msg(subject, hdr, msg, seq, ts, ttl_ns)
+
+    def skip_msgs(self, seq: int, num: int) -> None:
+        _check_seq(seq + max(num, 1) - 1)
+        super().skip_msgs(seq, num)
+
+    def compact(self, seq: int) -> int:
+        _check_seq(seq)
+        return super().compact(seq)
 
     def _put(self, sm: StoreMsg, size: int, ttl_ns: int) -> MsgMeta:
         self._cache[sm.seq] = sm
@@ -496,6 +512,11 @@ class FileStore(IndexedStore[MsgMeta]):
     def delete(self) -> None:
         self.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _check_seq(seq: int) -> None:
+    if seq > MAX_SEQ:
+        raise StoreError(f"sequence {seq} is beyond the file store's limit of {MAX_SEQ}")
 
 
 def _again(err: StoreError) -> StoreError:
