@@ -4,33 +4,12 @@
 # server runs as a subprocess so the kill is real.
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-
-LISTEN = re.compile(rb"Listening for client connections on [^:]+:(\d+)")
-
-
-def _start(store: Path) -> tuple[subprocess.Popen[bytes], int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pynatsd", "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        m = LISTEN.search(proc.stderr.readline())
-        if m:
-            return proc, int(m.group(1))
-    proc.kill()
-    raise AssertionError("server did not start")
+from recovery_server import start_js_server
 
 
 async def _ignore(e: Exception) -> None:
@@ -64,13 +43,13 @@ async def _before_kill(port: int) -> None:
 
 
 async def test_consumer_resumes_after_kill9(tmp_path: Path) -> None:
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         await _before_kill(port)
     finally:
         proc.kill()
         proc.wait(10)
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         nc = await _connect(port)
         js = nc.jetstream()
@@ -96,7 +75,7 @@ async def test_consumer_resumes_after_kill9(tmp_path: Path) -> None:
 
 
 async def test_consumer_deliver_new_and_push_durable_survive_restart(tmp_path: Path) -> None:
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         nc = await _connect(port)
         js = nc.jetstream()
@@ -116,7 +95,7 @@ async def test_consumer_deliver_new_and_push_durable_survive_restart(tmp_path: P
     finally:
         proc.kill()
         proc.wait(10)
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         nc = await _connect(port)
         js = nc.jetstream()

@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nats
-
-LISTEN = re.compile(rb"Listening for client connections on [^:]+:(\d+)")
-
-
-def _start(store: Path) -> tuple[subprocess.Popen[bytes], int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pynatsd", "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        m = LISTEN.search(line)
-        if m:
-            return proc, int(m.group(1))
-    proc.kill()
-    raise AssertionError("server did not start")
+from recovery_server import start_js_server
 
 
 async def _ignore(e: Exception) -> None:
@@ -70,14 +50,14 @@ async def _publish_until_killed(port: int, proc: subprocess.Popen[bytes]) -> dic
 
 
 async def test_recovery_kill9_keeps_every_acked_message(tmp_path: Path) -> None:
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         acked = await _publish_until_killed(port, proc)
     finally:
         proc.kill()
         proc.wait(10)
     assert len(acked) > 100
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         nc = await nats.connect(f"nats://127.0.0.1:{port}")
         js = nc.jetstream()
@@ -104,7 +84,7 @@ def _children(pid: int) -> list[int]:
 
 
 async def test_losing_the_store_writer_process_fails_publishes_then_recovers(tmp_path: Path) -> None:
-    proc, port = _start(tmp_path)
+    proc, port = start_js_server(tmp_path)
     try:
         nc = await nats.connect(f"nats://127.0.0.1:{port}")
         js = nc.jetstream()

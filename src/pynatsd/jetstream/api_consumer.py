@@ -236,28 +236,30 @@ def _lookup(jsa: JSAccount, args: list[str]) -> tuple[Stream, Consumer] | JSErro
     return stream, consumer
 
 
-def info(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
-    kind = "consumer_info_response"
+def _bodiless_lookup(
+    jsa: JSAccount, args: list[str], body: bytes, kind: str
+) -> tuple[Stream, Consumer] | bytes | None:
+    """The consumer an INFO or DELETE names, or the response (None: not a request of this kind)."""
     if len(args) != 2:
         return None
     if not is_empty_request(body):
         return error_reply(kind, js_error("JSNotEmptyRequestErr"))
     found = _lookup(jsa, args)
-    if isinstance(found, JSError):
-        return error_reply(kind, found)
+    return error_reply(kind, found) if isinstance(found, JSError) else found
+
+
+def info(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
+    found = _bodiless_lookup(jsa, args, body, "consumer_info_response")
+    if not isinstance(found, tuple):
+        return found
     stream, consumer = found
     return encode(ConsumerInfoResponse(info=consumer_info(stream, consumer)))
 
 
 def delete(jsa: JSAccount, args: list[str], hdr: bytes, body: bytes) -> bytes | None:
-    kind = "consumer_delete_response"
-    if len(args) != 2:
-        return None
-    if not is_empty_request(body):
-        return error_reply(kind, js_error("JSNotEmptyRequestErr"))
-    found = _lookup(jsa, args)
-    if isinstance(found, JSError):
-        return error_reply(kind, found)
+    found = _bodiless_lookup(jsa, args, body, "consumer_delete_response")
+    if not isinstance(found, tuple):
+        return found
     stream, consumer = found
     stream.delete_consumer(consumer.name)
     consumer_action(jsa, stream.config.name, consumer.name, "delete")

@@ -197,13 +197,17 @@ class Stream:
         except StoreError:
             return False  # process() reports it
         self._last_msg_id = ""
+        self._announce(subject, seq)
+        self._queue_ack(reply, b"%b%d}" % (self._ack_head, seq))
+        return True
+
+    def _announce(self, subject: str, seq: int) -> None:
+        """A message was stored: wake the consumers and the streams that copy from this one."""
         if self.consumers:
             self.jsa.on_stored(self, subject, seq)
         if self.followers:
             for link in self.followers:
                 link.wake()
-        self._queue_ack(reply, b"%b%d}" % (self._ack_head, seq))
-        return True
 
     def process(
         self, subject: str, hdr: bytes, payload: bytes, sourced: bool = False
@@ -254,13 +258,9 @@ class Stream:
             self._enforce_limits(subject)
         if ttl or cfg.max_age:
             self.note_ttl()
-        if self.consumers:
-            self.jsa.on_stored(self, subject, seq)
         if rp_dest is not None and prev is not None:
             self._republish(rp_dest, subject, hdr, payload, seq, ts, prev)
-        if self.followers:
-            for link in self.followers:
-                link.wake()
+        self._announce(subject, seq)
         return seq, False
 
     def store_mirrored(self, sm: StoreMsg, subject: str) -> str | None:
